@@ -1,0 +1,68 @@
+"""The one place configuration is read: environment variables prefixed ``EMOQ_``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_MODEL = REPO_ROOT / "models" / "emoq-emodb-small"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EMOQ_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str = Field(default="", description="Empty: SQLite file in data_dir")
+    broker_url: str = Field(default="", description="Empty: the serverless filesystem transport in data_dir")
+    storage_dir: Path | None = None
+
+    model: str = str(SHIPPED_MODEL)
+    model_revision: str | None = None
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    inference_batch_size: int = Field(default=8, ge=1)
+    window_seconds: float | None = Field(default=None, gt=0)
+    hop_seconds: float | None = Field(default=None, gt=0)
+    silence_dbfs: float = -50.0
+
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    max_audio_seconds: float = Field(default=3600.0, gt=0)
+    max_metadata_bytes: int = Field(default=4096, ge=2)
+
+    job_lease_seconds: int = Field(default=120, ge=5)
+    task_max_retries: int = Field(default=8, ge=0)
+    broker_visibility_timeout: int = Field(default=6 * 3600, ge=60)
+    worker_concurrency: int = Field(default=1, ge=1)
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    log_level: str = "INFO"
+    log_format: Literal["auto", "json", "text"] = "auto"
+
+    @model_validator(mode="after")
+    def _fill_embedded_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'emoq.db').resolve()}"
+        if not self.broker_url:
+            self.broker_url = "filesystem://"
+        if self.storage_dir is None:
+            self.storage_dir = self.data_dir / "audio"
+        return self
+
+    @property
+    def broker_dir(self) -> Path:
+        return self.data_dir / "broker"
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" or (self.log_format == "auto" and self.env == "production")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
