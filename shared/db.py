@@ -1,0 +1,86 @@
+"""Engine and sessions. Services flush; the scope that opened the session commits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.config import get_settings
+
+AFTER_COMMIT = "after_commit_callbacks"
+ON_ROLLBACK = "on_rollback_callbacks"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the API read while a worker writes; the busy timeout makes writers wait instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return make_engine(get_settings().database_url)
+
+
+@lru_cache
+def get_sessionmaker() -> sessionmaker[Session]:
+    return sessionmaker(get_engine(), expire_on_commit=False)
+
+
+def reset_engine() -> None:
+    """Forget the engine (after fork, or when settings change in tests)."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose(close=False)
+    get_engine.cache_clear()
+    get_sessionmaker.cache_clear()
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the session's transaction has committed; drop it on rollback.
+
+    This is how tasks are sent: a worker must never receive an id the database does not have yet.
+    (SQLAlchemy's own ``after_commit`` event also fires when a savepoint is released, too early.)
+    """
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
+def on_rollback(session: Session, callback: Callable[[], None]) -> None:
+    """Undo a side effect outside the database (a stored file) if the transaction does not commit."""
+    session.info.setdefault(ON_ROLLBACK, []).append(callback)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        try:
+            session.rollback()
+        finally:
+            session.info.pop(AFTER_COMMIT, None)
+            for callback in session.info.pop(ON_ROLLBACK, []):
+                callback()
+        raise
+    finally:
+        session.close()
+    session.info.pop(ON_ROLLBACK, None)
+    for callback in session.info.pop(AFTER_COMMIT, []):
+        callback()

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, Float, ForeignKey, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.models.base import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from shared.models.job import Job
+
+
+class JobResultRow(Base):
+    """At most one result per job: the primary key is the job's id, so a second write cannot happen."""
+
+    __tablename__ = "job_results"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    model_id: Mapped[str] = mapped_column(String(255))
+    model_revision: Mapped[str] = mapped_column(String(64))
+    dominant_label: Mapped[str] = mapped_column(String(64))
+    dominant_score: Mapped[float] = mapped_column(Float)
+    scores: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    segments: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+    job: Mapped[Job] = relationship(back_populates="result")
