@@ -1,0 +1,68 @@
+"""The Celery app both sides share: the API sends tasks by name, workers register and run them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+
+from celery import Celery
+
+from shared.config import Settings, get_settings
+
+
+class Queue(StrEnum):
+    INFERENCE = "inference"
+
+
+class TaskName(StrEnum):
+    ANALYZE = "jobs.analyze"
+
+
+def uses_filesystem_transport(settings: Settings) -> bool:
+    return settings.broker_url.startswith("filesystem://")
+
+
+def broker_transport_options(settings: Settings) -> dict[str, object]:
+    if uses_filesystem_transport(settings):
+        folder = settings.broker_dir.resolve()
+        for sub in ("queue", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    return {
+        # Unacked messages come back after this long: it must exceed the longest job.
+        "visibility_timeout": settings.broker_visibility_timeout,
+        "socket_connect_timeout": 3,
+        "socket_timeout": 10,
+    }
+
+
+def create_celery(settings: Settings) -> Celery:
+    app = Celery("emoq", broker=settings.broker_url)
+    app.conf.update(
+        broker_transport_options=broker_transport_options(settings),
+        broker_connection_retry_on_startup=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=Queue.INFERENCE.value,
+        task_routes={TaskName.ANALYZE.value: {"queue": Queue.INFERENCE.value}},
+        task_publish_retry_policy={"max_retries": 3, "interval_start": 0, "interval_step": 0.5},
+        worker_hijack_root_logger=False,
+        enable_utc=True,
+        # The filesystem transport has no broadcast channel for remote control.
+        worker_enable_remote_control=not uses_filesystem_transport(settings),
+    )
+    return app
+
+
+@lru_cache
+def get_celery() -> Celery:
+    return create_celery(get_settings())

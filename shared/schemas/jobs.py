@@ -1,0 +1,104 @@
+"""The public contract for jobs: what clients send and what they read back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.models import Job, JobStatus
+from shared.schemas.results import JobResult, ModelRef
+
+
+class InputInfo(BaseModel):
+    filename: str | None = Field(description="As given by the client; for display only")
+    content_type: str | None
+    bytes: int
+    sha256: str
+    container: str | None
+    codec: str | None
+    duration_s: float | None = Field(description="From the container header; measured by the worker")
+    sample_rate: int | None
+    channels: int | None
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+
+
+class JobRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"description": "A speech-emotion analysis job"})
+
+    id: uuid.UUID
+    status: JobStatus
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempts: int
+    progress: float = Field(ge=0.0, le=1.0)
+    input: InputInfo
+    metadata: dict[str, Any] | None
+    webhook_url: str | None
+    result: JobResult | None = None
+    error: ErrorInfo | None = None
+
+    @classmethod
+    def from_job(cls, job: Job, *, with_segments: bool = True) -> JobRead:
+        result = None
+        if job.status == JobStatus.SUCCEEDED and job.result is not None:
+            row = job.result
+            result = JobResult(
+                model=ModelRef(id=row.model_id, revision=row.model_revision),
+                dominant={"label": row.dominant_label, "score": row.dominant_score},
+                scores=row.scores,
+                segments=row.segments if with_segments else [],
+            )
+        return cls(
+            id=job.id,
+            status=JobStatus(job.status),
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            attempts=job.attempts,
+            progress=job.progress,
+            input=InputInfo(
+                filename=job.filename,
+                content_type=job.content_type,
+                bytes=job.size_bytes,
+                sha256=job.sha256,
+                container=job.container,
+                codec=job.codec,
+                duration_s=job.duration_s,
+                sample_rate=job.sample_rate,
+                channels=job.channels,
+            ),
+            metadata=job.client_metadata,
+            webhook_url=job.webhook_url,
+            result=result,
+            error=ErrorInfo(code=job.error_code, message=job.error_message or "") if job.error_code else None,
+        )
+
+
+class JobPage(BaseModel):
+    items: list[JobRead]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
+class ModelInfo(BaseModel):
+    id: str
+    revision: str
+    labels: list[str]
+    sample_rate: int
+    window_seconds: float
+    hop_seconds: float
+    device: str
+    last_seen_at: datetime
+
+
+class ModelList(BaseModel):
+    models: list[ModelInfo]
