@@ -1,0 +1,23 @@
+"""The EmoQ HTTP API: accepts audio, queues jobs, serves their status and results."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.problems import install_problem_handlers
+from api.routes import health, jobs, models
+from shared.logs import configure_logging
+
+
+def create_app() -> FastAPI:
+    configure_logging()
+    app = FastAPI(
+        title="EmoQ",
+        version="0.1.0",
+        summary="Speech-emotion recognition as an asynchronous job service",
+        docs_url="/docs",
+    )
+    install_problem_handlers(app)
+    for router in (health.router, jobs.router, models.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from shared.broker import get_celery
+from shared.db import get_engine
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is alive")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="The database and the broker are reachable")
+def readyz() -> JSONResponse:
+    checks = {"database": _check(_ping_database), "broker": _check(_ping_broker)}
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+    )
+
+
+def _check(ping: Callable[[], None]) -> str:
+    try:
+        ping()
+    except Exception as exc:
+        # The kind of failure only: a message could carry a connection URL with credentials.
+        return f"unavailable ({type(exc).__name__})"
+    return "ok"
+
+
+def _ping_database() -> None:
+    with get_engine().connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def _ping_broker() -> None:
+    with get_celery().connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, timeout=2)

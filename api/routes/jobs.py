@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import SessionDep, SettingsDep, StorageDep
+from api.forms import parse_http_url, parse_metadata
+from api.uploads import receive_form
+from shared.audio import AudioInfo, probe
+from shared.db import on_rollback
+from shared.errors import InvalidRequest, UploadTooLarge
+from shared.jobs import repository, service
+from shared.models import JobStatus
+from shared.schemas.jobs import JobPage, JobRead
+from shared.storage import Storage, storage_key
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "The audio"},
+                        "metadata": {
+                            "type": "string",
+                            "description": "A small JSON object, kept with the job",
+                        },
+                        "webhook_url": {"type": "string", "description": "http(s) URL notified when done"},
+                    },
+                }
+            }
+        },
+    }
+}
+# Multipart framing adds a little to the audio itself.
+ENVELOPE_BYTES = 64 * 1024
+
+
+def probe_stored(storage: Storage, key: str, max_seconds: float) -> AudioInfo:
+    with storage.local_path(key) as path:
+        return probe(path, max_seconds=max_seconds)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    openapi_extra=UPLOAD_BODY,
+    summary="Submit audio for analysis",
+    responses={413: {"description": "Too large"}, 415: {"description": "Not audio"}},
+)
+async def create_job(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JobRead:
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > settings.max_upload_bytes + ENVELOPE_BYTES:
+        raise UploadTooLarge(f"the upload exceeds the limit of {settings.max_upload_bytes} bytes")
+    job_id = uuid.uuid4()
+    form = await receive_form(
+        request,
+        storage,
+        new_key=lambda: storage_key(job_id),
+        max_file_bytes=settings.max_upload_bytes,
+        file_fields=frozenset({"file"}),
+        max_files=1,
+        max_field_bytes=max(settings.max_metadata_bytes, 4096),
+    )
+    for received in form.files:
+        on_rollback(session, lambda key=received.blob.key: storage.delete(key))
+    if not form.files:
+        raise InvalidRequest("attach the audio as a multipart file field named 'file'", code="missing_file")
+    upload = form.files[0]
+    if upload.blob.size == 0:
+        raise InvalidRequest("the uploaded file is empty", code="empty_upload")
+    new = service.NewJob(
+        id=job_id,
+        blob=upload.blob,
+        info=await run_in_threadpool(probe_stored, storage, upload.blob.key, settings.max_audio_seconds),
+        filename=upload.filename,
+        content_type=upload.content_type,
+        metadata=parse_metadata(form.fields.get("metadata"), max_bytes=settings.max_metadata_bytes),
+        webhook_url=parse_http_url(form.fields.get("webhook_url"), field="webhook_url"),
+        idempotency_key=idempotency_key,
+    )
+    job, created = await run_in_threadpool(service.create_job, session, new)
+    if not created:
+        storage.delete(upload.blob.key)
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return JobRead.from_job(job)
+
+
+@router.get("/{job_id}", summary="A job's status and, once done, its result")
+def read_job(
+    job_id: uuid.UUID,
+    session: SessionDep,
+    segments: Annotated[bool, Query(description="Include the timeline of windows")] = True,
+) -> JobRead:
+    return JobRead.from_job(service.get_job(session, job_id), with_segments=segments)
+
+
+@router.get("", summary="List jobs, newest first")
+def list_jobs(
+    session: SessionDep,
+    status_: Annotated[JobStatus | None, Query(alias="status")] = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    segments: bool = False,
+) -> JobPage:
+    filters = repository.JobFilter(status=status_, created_after=created_after, created_before=created_before)
+    jobs = repository.list_page(session, filters, after=decode_cursor(cursor), limit=limit + 1)
+    page, more = jobs[:limit], len(jobs) > limit
+    return JobPage(
+        items=[JobRead.from_job(job, with_segments=segments) for job in page],
+        next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None,
+    )
+
+
+@router.delete("/{job_id}", summary="Cancel a job that has not finished and delete its audio")
+def cancel_job(job_id: uuid.UUID, session: SessionDep, storage: StorageDep) -> JobRead:
+    return JobRead.from_job(service.cancel_job(session, storage, job_id))
+
+
+def encode_cursor(created_at: datetime, job_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{job_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, job_id = raw.split("|")
+        return datetime.fromisoformat(created_at), uuid.UUID(job_id)
+    except ValueError as exc:
+        raise InvalidRequest("invalid cursor", code="invalid_cursor") from exc
