@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
-
 from shared.config import get_settings
+from shared.db import make_engine
 from shared.models import Base
 
 config = context.config
@@ -18,12 +17,13 @@ def run_offline() -> None:
 
 
 def run_online() -> None:
-    connectable = engine_from_config({"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool)
-    with connectable.connect() as connection:
+    engine = make_engine(url)
+    with engine.connect() as connection:
         # Batch mode lets the same migrations alter tables on SQLite, which cannot ALTER most things.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
+    engine.dispose()
 
 
 if context.is_offline_mode():

@@ -1,0 +1,101 @@
+"""One job from claim to result: decode, classify with progress, record the outcome."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from shared.audio import decode_to_mono
+from shared.config import Settings
+from shared.db import session_scope
+from shared.errors import AudioError, ModelError
+from shared.jobs import repository, service
+from shared.jobs.service import ClaimOutcome
+from shared.schemas.results import JobResult, ModelRef
+from shared.storage import Storage
+from worker.inference import AudioClassifier, InferenceStopped
+
+log = logging.getLogger(__name__)
+
+
+def analyze_job(
+    job_id: uuid.UUID, *, classifier: AudioClassifier, storage: Storage, settings: Settings
+) -> ClaimOutcome:
+    """Run the job if this attempt can claim it. Transient errors (database down) propagate to the task
+    after the job is handed back; permanent ones end the job as ``failed`` with a stable code."""
+    owner = uuid.uuid4().hex
+    with session_scope() as session:
+        outcome = service.claim_job(session, job_id, owner=owner, lease_seconds=settings.job_lease_seconds)
+    if outcome is not ClaimOutcome.CLAIMED:
+        return outcome
+    try:
+        _run(job_id, owner, classifier=classifier, storage=storage, settings=settings)
+    except (AudioError, ModelError) as exc:
+        _fail(job_id, storage, code=exc.code, message=exc.message)
+    except InferenceStopped:
+        log.info("job stopped: cancelled or taken over")
+    except Exception as exc:
+        if is_transient(exc):
+            _release(job_id, owner)
+            raise
+        log.exception("unexpected error while analysing")
+        _fail(job_id, storage, code="internal_error", message="the worker hit an unexpected error")
+    return ClaimOutcome.CLAIMED
+
+
+def _run(
+    job_id: uuid.UUID, owner: str, *, classifier: AudioClassifier, storage: Storage, settings: Settings
+) -> None:
+    with session_scope() as session:
+        job = repository.get(session, job_id)
+        key = job.audio_key if job is not None else None
+    if key is None or not storage.exists(key):
+        raise AudioError("the stored audio is gone", code="audio_missing")
+    with storage.local_path(key) as path:
+        waveform = decode_to_mono(
+            path, target_rate=classifier.sampling_rate, max_seconds=settings.max_audio_seconds
+        )
+    with session_scope() as session:
+        if not service.record_audio_facts(
+            session, job_id, owner, duration_s=len(waveform) / classifier.sampling_rate
+        ):
+            raise InferenceStopped
+
+    def on_progress(fraction: float) -> bool:
+        with session_scope() as session:
+            return service.report_progress(
+                session, job_id, owner, progress=round(fraction, 4), lease_seconds=settings.job_lease_seconds
+            )
+
+    classification = classifier.classify(waveform, on_progress=on_progress)
+    result = JobResult(
+        model=ModelRef(id=classifier.model_id, revision=classifier.revision), **dict(classification)
+    )
+    with session_scope() as session:
+        if service.complete_job(session, job_id, owner, result):
+            service.forget_audio(session, storage, job_id)
+            log.info("job succeeded", extra={"dominant": result.dominant.label})
+
+
+def _fail(job_id: uuid.UUID, storage: Storage, *, code: str, message: str) -> None:
+    log.info("job failed", extra={"error_code": code})
+    with session_scope() as session:
+        if service.fail_job(session, job_id, code=code, message=message):
+            service.forget_audio(session, storage, job_id)
+
+
+def _release(job_id: uuid.UUID, owner: str) -> None:
+    try:
+        with session_scope() as session:
+            service.release_job(session, job_id, owner)
+    except Exception:
+        # The lease will expire on its own; the retry claims the job then.
+        log.warning("could not hand the job back; its lease will expire")
+
+
+def is_transient(exc: BaseException) -> bool:
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated

@@ -1,0 +1,59 @@
+"""What each worker process holds for its lifetime: the classifier, loaded once, after fork."""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import lru_cache
+
+from shared.config import get_settings
+from shared.db import session_scope
+from shared.jobs import repository
+from shared.models import ServedModel
+from shared.models.base import utcnow
+from worker.inference import AudioClassifier
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def get_classifier() -> AudioClassifier:
+    settings = get_settings()
+    started = time.perf_counter()
+    classifier = AudioClassifier.load(
+        settings.model,
+        device=settings.device,
+        revision=settings.model_revision,
+        batch_size=settings.inference_batch_size,
+        window_seconds=settings.window_seconds,
+        hop_seconds=settings.hop_seconds,
+        silence_dbfs=settings.silence_dbfs,
+    )
+    log.info(
+        "model loaded",
+        extra={
+            "model_id": classifier.model_id,
+            "revision": classifier.revision,
+            "device": str(classifier.device),
+            "load_seconds": round(time.perf_counter() - started, 3),
+        },
+    )
+    record_served_model(classifier)
+    return classifier
+
+
+def record_served_model(classifier: AudioClassifier) -> None:
+    with session_scope() as session:
+        repository.record_served_model(
+            session,
+            ServedModel(
+                model_id=classifier.model_id,
+                revision=classifier.revision,
+                labels=classifier.labels,
+                sample_rate=classifier.sampling_rate,
+                window_seconds=classifier.window / classifier.sampling_rate,
+                hop_seconds=classifier.hop / classifier.sampling_rate,
+                device=classifier.device.type,
+                last_seen_at=utcnow(),
+            ),
+        )

@@ -1,0 +1,51 @@
+"""Thin task shells: take an id, hand over to domain code, decide about retries."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from celery import Task
+
+from shared.broker import TaskName, get_celery
+from shared.config import get_settings
+from shared.jobs.service import ClaimOutcome
+from shared.logs import bind_job
+from shared.storage import get_storage
+from worker.analysis import analyze_job, is_transient
+from worker.runtime import get_classifier
+
+log = logging.getLogger(__name__)
+app = get_celery()
+
+
+def backoff_seconds(retries: int) -> int:
+    return min(2 ** (retries + 1), 300)
+
+
+@app.task(name=TaskName.ANALYZE, bind=True, acks_late=True, reject_on_worker_lost=True)
+def analyze(self: Task, job_id: str) -> None:
+    settings = get_settings()
+    with bind_job(job_id):
+        try:
+            classifier = get_classifier()
+        except Exception as exc:
+            # A model that cannot load is the deployment's fault, not the job's: keep the job queued.
+            log.exception("model unavailable, retrying")
+            raise self.retry(exc=exc, countdown=60, max_retries=settings.task_max_retries) from exc
+        try:
+            outcome = analyze_job(
+                uuid.UUID(job_id), classifier=classifier, storage=get_storage(), settings=settings
+            )
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            log.warning("transient failure, retrying", extra={"retries": self.request.retries})
+            raise self.retry(
+                exc=exc,
+                countdown=backoff_seconds(self.request.retries),
+                max_retries=settings.task_max_retries,
+            ) from exc
+        if outcome is ClaimOutcome.BUSY:
+            # Another delivery holds a live lease. Look again once it could have expired.
+            raise self.retry(countdown=settings.job_lease_seconds, max_retries=settings.task_max_retries)
