@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from shared.config import get_settings
 from shared.db import make_engine
 from shared.models import Base

@@ -44,6 +44,8 @@ UPLOAD_BODY = {
 }
 # Multipart framing adds a little to the audio itself.
 ENVELOPE_BYTES = 64 * 1024
+# A hard memory cap on any form field; the precise metadata limit is checked afterwards, with its own code.
+FIELD_BYTES_FACTOR = 2
 
 
 def probe_stored(storage: Storage, key: str, max_seconds: float) -> AudioInfo:
@@ -77,7 +79,7 @@ async def create_job(
         max_file_bytes=settings.max_upload_bytes,
         file_fields=frozenset({"file"}),
         max_files=1,
-        max_field_bytes=max(settings.max_metadata_bytes, 4096),
+        max_field_bytes=FIELD_BYTES_FACTOR * max(settings.max_metadata_bytes, 2048),
     )
     for received in form.files:
         on_rollback(session, lambda key=received.blob.key: storage.delete(key))

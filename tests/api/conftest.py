@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from shared.config import Settings
+
+
+@pytest.fixture
+def client(embedded: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+def submit(
+    client: TestClient | httpx.Client, path: Path, *, headers: dict[str, str] | None = None, **fields: str
+) -> httpx.Response:
+    with path.open("rb") as audio:
+        return client.post("/v1/jobs", files={"file": (path.name, audio)}, data=fields, headers=headers)
+
+
+def stored_blobs(settings: Settings) -> list[Path]:
+    """Audio files in storage, finished or half-written."""
+    return (
+        [p for p in settings.storage_dir.rglob("*") if p.is_file()] if settings.storage_dir.exists() else []
+    )
+
+
+def queued_messages(settings: Settings) -> list[Path]:
+    folder = settings.broker_dir / "queue"
+    return [p for p in folder.iterdir() if p.is_file()] if folder.exists() else []
