@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     task_max_retries: int = Field(default=8, ge=0)
     broker_visibility_timeout: int = Field(default=6 * 3600, ge=60)
     worker_concurrency: int = Field(default=1, ge=1)
+    torch_threads: int = Field(default=0, ge=0, description="0: the cores shared out among worker processes")
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

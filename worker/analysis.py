@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 from shared.audio import decode_to_mono
@@ -16,6 +17,8 @@ from shared.storage import Storage
 from worker.inference import AudioClassifier, InferenceStopped
 
 log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_SECONDS = 0.25
 
 
 def analyze_job(
@@ -61,7 +64,14 @@ def _run(
         ):
             raise InferenceStopped
 
+    last_report = time.monotonic()
+
     def on_progress(fraction: float) -> bool:
+        # Each report is a write; a few a second keep progress live and cancellation prompt.
+        nonlocal last_report
+        if time.monotonic() - last_report < PROGRESS_INTERVAL_SECONDS and fraction < 1.0:
+            return True
+        last_report = time.monotonic()
         with session_scope() as session:
             return service.report_progress(
                 session, job_id, owner, progress=round(fraction, 4), lease_seconds=settings.job_lease_seconds

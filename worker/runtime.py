@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from functools import lru_cache
 
-from shared.config import get_settings
+import torch
+
+from shared.config import Settings, get_settings
 from shared.db import session_scope
 from shared.jobs import repository
 from shared.models import ServedModel
@@ -16,9 +19,16 @@ from worker.inference import AudioClassifier
 log = logging.getLogger(__name__)
 
 
+def share_cores(settings: Settings) -> None:
+    """Give each worker process its share of the cores: oversubscribed torch threads crawl."""
+    threads = settings.torch_threads or max(1, (os.cpu_count() or 1) // settings.worker_concurrency)
+    torch.set_num_threads(threads)
+
+
 @lru_cache(maxsize=1)
 def get_classifier() -> AudioClassifier:
     settings = get_settings()
+    share_cores(settings)
     started = time.perf_counter()
     classifier = AudioClassifier.load(
         settings.model,

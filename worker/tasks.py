@@ -47,5 +47,6 @@ def analyze(self: Task, job_id: str) -> None:
                 max_retries=settings.task_max_retries,
             ) from exc
         if outcome is ClaimOutcome.BUSY:
-            # Another delivery holds a live lease. Look again once it could have expired.
-            raise self.retry(countdown=settings.job_lease_seconds, max_retries=settings.task_max_retries)
+            # Another delivery holds a live lease and keeps renewing it. If that worker dies, its own
+            # unacknowledged message comes back and claims the job once the lease has expired.
+            log.info("job is held by another worker; dropping this duplicate delivery")

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine
+
+from shared.broker import create_celery
+from shared.config import Settings
+from tests.bad_audio import MAX_AUDIO_SECONDS_FOR_BAD_UPLOADS
+from tests.integration.stack import (
+    REDIS_URL,
+    Stack,
+    create_database,
+    drop_database,
+    flush_redis,
+    require_services,
+)
+
+# Tiny windows and one window per forward pass make a 9 s clip take seconds with the tiny model,
+# long enough to cancel it or deliver it twice while it runs.
+STACK_ENV = {
+    "EMOQ_WINDOW_SECONDS": "0.02",
+    "EMOQ_INFERENCE_BATCH_SIZE": "1",
+    "EMOQ_WORKER_CONCURRENCY": "2",
+    "EMOQ_JOB_LEASE_SECONDS": "5",
+    "EMOQ_MAX_AUDIO_SECONDS": str(MAX_AUDIO_SECONDS_FOR_BAD_UPLOADS),
+    "EMOQ_LOG_FORMAT": "json",
+}
+
+
+class RunningService:
+    def __init__(self, stack: Stack, database_url: str, settings: Settings) -> None:
+        self.stack = stack
+        self.engine: Engine = create_engine(database_url)
+        self.settings = settings
+        self.celery = create_celery(settings)
+
+
+@pytest.fixture(scope="module", params=["embedded", "postgres"])
+def service(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tiny_model: Path
+) -> Iterator[RunningService]:
+    root = tmp_path_factory.mktemp(f"stack-{request.param}")
+    env = {**STACK_ENV, "EMOQ_DATA_DIR": str(root / "var"), "EMOQ_MODEL": str(tiny_model)}
+    database = None
+    if request.param == "postgres":
+        require_services()
+        database = create_database()
+        flush_redis()
+        env |= {
+            "EMOQ_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}",
+            "EMOQ_BROKER_URL": REDIS_URL,
+        }
+    settings = Settings(**{k.removeprefix("EMOQ_").lower(): v for k, v in env.items()})
+    stack = Stack(root, env)
+    try:
+        if request.param == "embedded":
+            stack.start("emoq-run", "run")
+        else:
+            stack.emoq("migrate")
+            stack.start("api", "api")
+            stack.start("worker", "worker")
+        stack.wait_ready()
+        yield RunningService(stack, settings.database_url, settings)
+    finally:
+        stack.close()
+        if database is not None:
+            drop_database(database)
+            flush_redis()

@@ -1,0 +1,132 @@
+"""Submit -> queue -> real worker -> database -> poll, on the embedded default and on PostgreSQL + Redis."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from shared.broker import Queue, TaskName
+from shared.models import JobResultRow
+from tests.audio_factory import write_tone
+from tests.bad_audio import BAD_UPLOADS, MAX_AUDIO_SECONDS_FOR_BAD_UPLOADS, BadUpload
+from tests.integration.conftest import RunningService
+from tests.model_factory import LABELS
+
+pytestmark = pytest.mark.integration
+
+
+def stored_audio(service: RunningService) -> list[Path]:
+    root = service.settings.storage_dir
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def result_rows(service: RunningService, job_id: str) -> int:
+    with service.engine.connect() as connection:
+        query = select(func.count()).select_from(JobResultRow).where(JobResultRow.job_id == uuid.UUID(job_id))
+        return connection.scalar(query)
+
+
+@pytest.mark.parametrize("fmt", ["wav", "mp3", "webm"])
+def test_submit_poll_result(service: RunningService, tmp_path: Path, fmt: str) -> None:
+    clip = write_tone(tmp_path / f"voice.{fmt}", fmt=fmt, seconds=1.5, sample_rate=44100, channels=2)
+
+    accepted = service.stack.submit(clip, metadata='{"agent": "a-17"}')
+    assert accepted.status_code == 202, accepted.text
+    job = service.stack.wait_for(accepted.json()["id"])
+
+    assert job["status"] == "succeeded", job
+    assert job["attempts"] == 1 and job["progress"] == 1.0
+    assert job["input"]["duration_s"] == pytest.approx(1.5, abs=0.1)
+    result = job["result"]
+    scores = [s["score"] for s in result["scores"]]
+    assert scores == sorted(scores, reverse=True)
+    assert sum(scores) == pytest.approx(1.0, abs=1e-6)
+    assert {s["label"] for s in result["scores"]} == set(LABELS)
+    assert result["dominant"] == result["scores"][0]
+    assert result["model"]["id"].startswith("tiny-model") and len(result["model"]["revision"]) == 12
+    assert len(result["segments"]) >= 70
+    assert service.stack.job(job["id"], segments="false")["result"]["segments"] == []
+    assert result_rows(service, job["id"]) == 1
+    assert stored_audio(service) == [], "audio is deleted once the job has ended"
+
+
+def test_models_reports_what_workers_serve(service: RunningService) -> None:
+    [model] = service.stack.client.get("/v1/models").json()["models"]
+
+    assert model["labels"] == list(LABELS)
+    assert model["sample_rate"] == 16000
+    assert model["window_seconds"] == pytest.approx(0.02)
+
+
+def test_redelivery_does_not_process_twice(service: RunningService, tmp_path: Path) -> None:
+    clip = write_tone(tmp_path / "long.wav", fmt="wav", seconds=9.0)
+    job_id = service.stack.submit(clip).json()["id"]
+
+    # The broker delivers the same job twice more while the first delivery runs (as after a lost ack).
+    for _ in range(2):
+        service.celery.send_task(TaskName.ANALYZE, args=[job_id], queue=Queue.INFERENCE)
+    service.stack.wait_for(job_id)
+    time.sleep(1)
+
+    job = service.stack.job(job_id)
+    assert job["status"] == "succeeded"
+    assert job["attempts"] == 1
+    assert result_rows(service, job_id) == 1
+    assert "dropping this duplicate delivery" in service.stack.logs(tail=None)
+
+
+def test_cancel_a_running_job(service: RunningService, tmp_path: Path) -> None:
+    clip = write_tone(tmp_path / "long.wav", fmt="wav", seconds=9.0)
+    job_id = service.stack.submit(clip).json()["id"]
+    service.stack.wait_for(job_id, {"processing"})
+
+    cancelled = service.stack.client.delete(f"/v1/jobs/{job_id}")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    time.sleep(1.5)
+
+    job = service.stack.job(job_id)
+    assert job["status"] == "cancelled" and job["result"] is None
+    assert job["progress"] < 1.0
+    assert result_rows(service, job_id) == 0
+    assert stored_audio(service) == []
+    # The worker stopped at its next window and is free for the next job.
+    follow_up = service.stack.submit(write_tone(tmp_path / "short.wav", fmt="wav", seconds=0.5)).json()["id"]
+    assert service.stack.wait_for(follow_up)["status"] == "succeeded"
+
+
+@pytest.mark.parametrize("bad", BAD_UPLOADS, ids=lambda b: b.name)
+def test_bad_input_is_refused_and_leaves_nothing(
+    service: RunningService, tmp_path: Path, bad: BadUpload
+) -> None:
+    response = service.stack.submit(bad.write(tmp_path))
+
+    assert response.status_code == bad.status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == bad.code
+    assert stored_audio(service) == []
+
+
+def test_audio_too_long_found_only_by_decoding_fails_the_job(service: RunningService, tmp_path: Path) -> None:
+    # Browser recordings (webm) carry no duration: the API cannot know, the worker finds out.
+    clip = write_tone(tmp_path / "recording.webm", fmt="webm", seconds=MAX_AUDIO_SECONDS_FOR_BAD_UPLOADS + 2)
+
+    accepted = service.stack.submit(clip)
+    assert accepted.status_code == 202
+    job = service.stack.wait_for(accepted.json()["id"])
+
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "audio_too_long"
+    assert job["result"] is None
+    assert stored_audio(service) == []
+
+
+def test_worker_never_logs_audio_or_secrets(service: RunningService) -> None:
+    logs = service.stack.logs(tail=None)
+    assert "job succeeded" in logs
+    assert "RIFF" not in logs
+    assert "postgresql+psycopg://" not in logs
