@@ -25,9 +25,10 @@ def uses_filesystem_transport(settings: Settings) -> bool:
 def broker_transport_options(settings: Settings) -> dict[str, object]:
     if uses_filesystem_transport(settings):
         folder = settings.broker_dir.resolve()
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
+            "control_folder": str(folder / "control"),
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
