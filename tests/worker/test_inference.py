@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from transformers import pipeline
 
+from shared.errors import ModelError
 from tests.model_factory import LABELS, save_tiny_checkpoint
 from worker.inference import AudioClassifier, InferenceStopped
 
@@ -117,3 +119,42 @@ def test_identity_names_a_local_checkpoint_by_folder_and_weights_hash(checkpoint
     assert len(classifier.revision) == 12 and classifier.revision != "unknown"
     assert classifier.labels == list(LABELS)
     assert classifier.sampling_rate == RATE
+
+
+def test_out_of_memory_halves_the_batch_instead_of_retrying(
+    checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    classifier = AudioClassifier.load(str(checkpoint), device="cpu", window_seconds=0.5, batch_size=8)
+    expected = classifier.classify(speechlike(4.0))
+    real_forward = classifier._forward_once
+    batch_sizes: list[int] = []
+
+    def forward_with_little_memory(clips: list[np.ndarray]) -> np.ndarray:
+        batch_sizes.append(len(clips))
+        if len(clips) > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+        return real_forward(clips)
+
+    monkeypatch.setattr(classifier, "_forward_once", forward_with_little_memory)
+    result = classifier.classify(speechlike(4.0))
+
+    assert batch_sizes[:3] == [8, 4, 2]
+    assert max(n for n in batch_sizes if n <= 2) == 2
+    assert {s.label: s.score for s in result.scores} == pytest.approx(
+        {s.label: s.score for s in expected.scores}
+    )
+
+
+def test_out_of_memory_on_one_window_is_a_model_error(
+    checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    classifier = AudioClassifier.load(str(checkpoint), device="cpu")
+
+    def no_memory(clips: list[np.ndarray]) -> np.ndarray:
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(classifier, "_forward_once", no_memory)
+    with pytest.raises(ModelError) as excinfo:
+        classifier.classify(speechlike(1.0))
+
+    assert excinfo.value.code == "out_of_memory"
