@@ -5,10 +5,18 @@ from alembic import context
 from shared.config import get_settings
 from shared.db import make_engine
 from shared.models import Base
+from shared.models.base import UTCDateTime
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
 target_metadata = Base.metadata
+
+
+def render_item(type_: str, obj: object, _context: object) -> str | bool:
+    # Migrations stay free of application imports: UTCDateTime is a plain timestamp in the database.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run_offline() -> None:
@@ -21,7 +29,12 @@ def run_online() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
         # Batch mode lets the same migrations alter tables on SQLite, which cannot ALTER most things.
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            render_item=render_item,
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     max_audio_seconds: float = Field(default=3600.0, gt=0)
     max_metadata_bytes: int = Field(default=4096, ge=2)
 
+    max_batch_files: int = Field(default=1000, ge=1)
+    max_batch_bytes: int = Field(default=2 * 1024**3, ge=1)
+    download_timeout_seconds: float = Field(default=30.0, gt=0)
+    download_max_redirects: int = Field(default=5, ge=0)
+    allowed_private_hosts: str = Field(default="", description="Comma-separated hosts or CIDRs")
+
+    webhook_secret: SecretStr | None = None
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0)
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
+    scheduler_interval_seconds: float = Field(default=5.0, gt=0)
+
     job_lease_seconds: int = Field(default=120, ge=5)
     task_max_retries: int = Field(default=8, ge=0)
     broker_visibility_timeout: int = Field(default=6 * 3600, ge=60)
@@ -54,6 +65,29 @@ class Settings(BaseSettings):
         if self.storage_dir is None:
             self.storage_dir = self.data_dir / "audio"
         return self
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _standard_webhooks_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("whsec_"):
+            raise ValueError("EMOQ_WEBHOOK_SECRET must be a Standard Webhooks secret: whsec_ + base64")
+        return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule_of_seconds(cls, value: str) -> str:
+        if not all(part.strip().isdigit() for part in value.split(",")):
+            raise ValueError("EMOQ_WEBHOOK_RETRY_SCHEDULE is a comma-separated list of seconds")
+        return value
+
+    @property
+    def webhook_retry_delays(self) -> list[int]:
+        """Seconds to wait before each retry after the first attempt."""
+        return [int(part) for part in self.webhook_retry_schedule.split(",")]
+
+    @property
+    def private_host_allowlist(self) -> list[str]:
+        return [part.strip() for part in self.allowed_private_hosts.split(",") if part.strip()]
 
     @property
     def broker_dir(self) -> Path:

@@ -1,8 +1,22 @@
 """Every table, re-exported so Alembic sees the whole schema through ``Base.metadata``."""
 
 from shared.models.base import Base
+from shared.models.batch import Batch
 from shared.models.job import FINAL_STATUSES, Job, JobStatus
 from shared.models.result import JobResultRow
 from shared.models.served_model import ServedModel
+from shared.models.webhook import DeliveryStatus, EventType, WebhookAttempt, WebhookEvent
 
-__all__ = ["FINAL_STATUSES", "Base", "Job", "JobResultRow", "JobStatus", "ServedModel"]
+__all__ = [
+    "FINAL_STATUSES",
+    "Base",
+    "Batch",
+    "DeliveryStatus",
+    "EventType",
+    "Job",
+    "JobResultRow",
+    "JobStatus",
+    "ServedModel",
+    "WebhookAttempt",
+    "WebhookEvent",
+]

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.base import Base, UTCDateTime, utcnow
@@ -42,11 +42,16 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
 
-    # What the client sent. The filename is kept for display only and never used as a path.
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("batches.id", ondelete="CASCADE"))
+    position: Mapped[int | None] = mapped_column(Integer)
+
+    # What the client sent. The filename is kept for display only and never used as a path. Audio given
+    # by URL has no size or hash until the worker has downloaded it.
+    audio_url: Mapped[str | None] = mapped_column(String(2048))
     filename: Mapped[str | None] = mapped_column(String(255))
     content_type: Mapped[str | None] = mapped_column(String(127))
-    size_bytes: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
     container: Mapped[str | None] = mapped_column(String(32))
     codec: Mapped[str | None] = mapped_column(String(32))
     duration_s: Mapped[float | None] = mapped_column(Float)
@@ -74,4 +79,5 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_created_at_id", "created_at", "id"),
         Index("ix_jobs_status_created_at", "status", "created_at"),
+        Index("ix_jobs_batch_id_position", "batch_id", "position"),
     )

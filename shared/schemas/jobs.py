@@ -13,10 +13,11 @@ from shared.schemas.results import JobResult, ModelRef
 
 
 class InputInfo(BaseModel):
+    url: str | None = Field(default=None, description="Where the worker fetches the audio, if given by URL")
     filename: str | None = Field(description="As given by the client; for display only")
     content_type: str | None
-    bytes: int
-    sha256: str
+    bytes: int | None = Field(description="Known once the audio is stored")
+    sha256: str | None
     container: str | None
     codec: str | None
     duration_s: float | None = Field(description="From the container header; measured by the worker")
@@ -67,6 +68,7 @@ class JobRead(BaseModel):
             attempts=job.attempts,
             progress=job.progress,
             input=InputInfo(
+                url=job.audio_url,
                 filename=job.filename,
                 content_type=job.content_type,
                 bytes=job.size_bytes,
