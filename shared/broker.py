@@ -11,11 +11,15 @@ from shared.config import Settings, get_settings
 
 
 class Queue(StrEnum):
-    INFERENCE = "inference"
+    INFERENCE = "inference"  # single jobs
+    BULK = "bulk"  # jobs of batches: workers alternate queues, so a big batch never starves single jobs
+    WEBHOOKS = "webhooks"  # deliveries, on their own workers: a slow receiver never holds up inference
 
 
 class TaskName(StrEnum):
     ANALYZE = "jobs.analyze"
+    DELIVER_WEBHOOK = "webhooks.deliver"
+    DISPATCH_DUE_WEBHOOKS = "webhooks.dispatch_due"
 
 
 def uses_filesystem_transport(settings: Settings) -> bool:
@@ -54,7 +58,18 @@ def create_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_default_queue=Queue.INFERENCE.value,
-        task_routes={TaskName.ANALYZE.value: {"queue": Queue.INFERENCE.value}},
+        task_routes={
+            TaskName.ANALYZE.value: {"queue": Queue.INFERENCE.value},
+            TaskName.DELIVER_WEBHOOK.value: {"queue": Queue.WEBHOOKS.value},
+            TaskName.DISPATCH_DUE_WEBHOOKS.value: {"queue": Queue.WEBHOOKS.value},
+        },
+        # The scheduler (celery beat) sends what is due; the database says what is due.
+        beat_schedule={
+            "dispatch-due-webhooks": {
+                "task": TaskName.DISPATCH_DUE_WEBHOOKS.value,
+                "schedule": settings.scheduler_interval_seconds,
+            },
+        },
         task_publish_retry_policy={"max_retries": 3, "interval_start": 0, "interval_step": 0.5},
         worker_hijack_root_logger=False,
         enable_utc=True,
