@@ -1,0 +1,168 @@
+"""A whole ``emoq train`` run on synthetic tones with a tiny network: seconds, not minutes."""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from safetensors.numpy import load_file
+from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+
+from worker.inference import AudioClassifier
+from worker.training import command
+
+RATE = 16000
+# Each "emotion" is a pitch; each "speaker" shifts it a little, so the task is learnable but not trivial.
+PITCHES = {"angry": 220.0, "happy": 330.0, "sad": 150.0}
+TINY = {
+    "hidden_size": 32,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "conv_dim": [16, 16, 16, 16],
+    "num_conv_pos_embeddings": 16,
+    "num_conv_pos_embedding_groups": 2,
+    "classifier_proj_size": 16,
+}
+
+
+def write_corpus(folder: Path) -> Path:
+    folder.mkdir()
+    rows = ["path,label,speaker,duration_s"]
+    rng = np.random.default_rng(0)
+    for s, speaker in enumerate(["s1", "s2", "s3", "s4"]):
+        for label, pitch in PITCHES.items():
+            for n, seconds in enumerate((0.9, 2.2)):
+                t = np.arange(round(seconds * RATE)) / RATE
+                wave = 0.5 * np.sin(2 * np.pi * pitch * (1 + 0.03 * s) * t) + 0.01 * rng.standard_normal(
+                    len(t)
+                )
+                name = f"{speaker}_{label}_{n}.flac"
+                sf.write(folder / name, wave.astype(np.float32), RATE)
+                rows.append(f"{name},{label},{speaker},{seconds}")
+    manifest = folder / "manifest.csv"
+    manifest.write_text("\n".join(rows) + "\n")
+    return manifest
+
+
+def run_train(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    command.register(parser.add_subparsers())
+    args = parser.parse_args(["train", *argv])
+    return args.handler(args)
+
+
+def tiny_train(manifest: Path, output: Path, *extra: str) -> int:
+    overrides = [
+        item for key, value in TINY.items() for item in ("--config-override", f"{key}={json.dumps(value)}")
+    ]
+    fixed = [
+        "--test-speakers",
+        "s4",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--crops-per-clip",
+        "1",
+        "--seed",
+        "5",
+    ]
+    fixed += ["--device", "cpu"]
+    return run_train(
+        [
+            "--manifest",
+            str(manifest),
+            "--output",
+            str(output),
+            "--config-preset",
+            "small",
+            *overrides,
+            *fixed,
+            *extra,
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_corpus(tmp_path_factory.mktemp("data") / "tones")
+
+
+@pytest.fixture(scope="module")
+def checkpoint(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("out") / "tiny-model"
+    assert tiny_train(corpus, output, "--val-speakers", "s3") == 0
+    return output
+
+
+def test_checkpoint_loads_with_plain_transformers(checkpoint: Path) -> None:
+    model = AutoModelForAudioClassification.from_pretrained(checkpoint)
+    extractor = AutoFeatureExtractor.from_pretrained(checkpoint)
+
+    assert type(model).__name__ == "Wav2Vec2ForSequenceClassification"
+    assert model.config.id2label == {0: "angry", 1: "happy", 2: "sad"}
+    assert model.config.label2id == {"angry": 0, "happy": 1, "sad": 2}
+    assert model.config.hidden_size == 32
+    assert (model.config.emoq_window_seconds, model.config.emoq_hop_seconds) == (1.5, 1.0)
+    assert extractor.sampling_rate == RATE and extractor.do_normalize and extractor.return_attention_mask
+    assert sorted(p.name for p in checkpoint.iterdir()) == [
+        "README.md",
+        "config.json",
+        "model.safetensors",
+        "preprocessor_config.json",
+    ]
+
+
+def test_checkpoint_serves_through_the_worker_classifier(checkpoint: Path) -> None:
+    classifier = AudioClassifier.load(str(checkpoint), device="cpu")
+    t = np.arange(3 * RATE) / RATE
+    result = classifier.classify((0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32))
+
+    assert classifier.labels == ["angry", "happy", "sad"]
+    assert {s.label for s in result.scores} == set(PITCHES)
+    assert sum(s.score for s in result.scores) == pytest.approx(1.0, abs=1e-5)
+    assert len(result.segments) == 3  # 1.5 s windows every 1.0 s over 3 s: [0, 1.5], [1, 2.5], [2, 3]
+
+
+def test_model_card_records_split_settings_results_and_command(checkpoint: Path) -> None:
+    card = (checkpoint / "README.md").read_text()
+
+    assert "| train | s1, s2 | 12 |" in card
+    assert "| validation | s3 | 6 |" in card
+    assert "| test | s4 | 6 |" in card
+    assert "Test speakers (never used for training or model selection)" in card
+    assert "Confusion matrix" in card
+    assert "label_smoothing: 0.1" in card
+    assert "emoq train --manifest" in card and "--val-speakers s3" in card
+    assert "## Limitations" in card
+
+
+def test_training_is_reproducible_from_the_seed(corpus: Path, checkpoint: Path, tmp_path: Path) -> None:
+    assert tiny_train(corpus, tmp_path / "again", "--val-speakers", "s3") == 0
+
+    first, second = (
+        load_file(checkpoint / "model.safetensors"),
+        load_file(tmp_path / "again" / "model.safetensors"),
+    )
+    assert first.keys() == second.keys()
+    for name in first:
+        np.testing.assert_array_equal(first[name], second[name], err_msg=name)
+
+
+def test_training_without_validation_keeps_the_last_epoch(corpus: Path, tmp_path: Path) -> None:
+    assert tiny_train(corpus, tmp_path / "final", "--val-speakers", "none", "--epochs", "2") == 0
+
+    card = (tmp_path / "final" / "README.md").read_text()
+    assert "| validation | - | 0 |" in card
+    assert "epochs run: 2; weights kept from epoch 2" in card
+
+
+def test_unknown_speaker_is_reported_without_a_traceback(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert tiny_train(corpus, tmp_path / "never", "--val-speakers", "nobody") == 2
+
+    assert "speaker(s) not in the manifest: nobody" in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()
