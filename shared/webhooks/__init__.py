@@ -1,0 +1,1 @@
+"""Webhook events for finished jobs and batches, and their signed, retried delivery."""

@@ -1,0 +1,62 @@
+"""Delivering events: claim in one transaction, POST with no transaction open, record in another.
+
+The database is the source of truth for what is due. A lost or duplicated message only delays a
+delivery or is dropped by the claim; the periodic dispatch sends whatever is due and unclaimed.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from shared.config import Settings
+from shared.db import session_scope
+from shared.webhooks import service
+from shared.webhooks.attempt import post_event
+from shared.webhooks.service import DeliveryOutcome
+
+log = logging.getLogger(__name__)
+
+DISPATCH_LIMIT = 500
+# How long a dispatched message may wait in the queue before the event is sent again.
+DISPATCH_HOLD = timedelta(minutes=2)
+LEASE_MARGIN = timedelta(seconds=30)
+
+
+def attempt_lease(settings: Settings) -> timedelta:
+    """Longer than one attempt can take: connect, send and wait for the answer, each up to the timeout,
+    with a second address tried if the first does not connect."""
+    return timedelta(seconds=4 * settings.webhook_timeout_seconds) + LEASE_MARGIN
+
+
+def deliver_event(
+    event_id: uuid.UUID, settings: Settings, *, reservation: datetime | None = None
+) -> DeliveryOutcome:
+    """Make one attempt if the event is due and free. Safe to call any number of times."""
+    with session_scope() as session:
+        claimed = service.claim_event(
+            session, event_id, lease=attempt_lease(settings), reservation=reservation
+        )
+    if claimed is None:
+        return DeliveryOutcome.SKIPPED
+    result = post_event(claimed.id, claimed.url, claimed.body, settings)
+    with session_scope() as session:
+        outcome = service.record_attempt(session, claimed, result, retry_delays=settings.webhook_retry_delays)
+    log.info(
+        "webhook attempt",
+        extra={
+            "event_id": str(event_id),
+            "outcome": outcome.value,
+            "status_code": result.status_code,
+            "latency_ms": result.latency_ms,
+            "error": result.error,
+        },
+    )
+    return outcome
+
+
+def dispatch_due(*, limit: int = DISPATCH_LIMIT) -> list[uuid.UUID]:
+    """Send a delivery task for each pending event that is due and not held; returns their ids."""
+    with session_scope() as session:
+        return service.reserve_due_events(session, limit=limit, hold=DISPATCH_HOLD)
