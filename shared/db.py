@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import get_settings
+from shared.errors import EmoQError
 
 AFTER_COMMIT = "after_commit_callbacks"
 ON_ROLLBACK = "on_rollback_callbacks"
@@ -88,3 +90,12 @@ def session_scope() -> Iterator[Session]:
     session.info.pop(ON_ROLLBACK, None)
     for callback in session.info.pop(AFTER_COMMIT, []):
         callback()
+
+
+def is_transient(exc: BaseException) -> bool:
+    """An error worth retrying: the database or storage is away, not something wrong with the work."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, EmoQError):
+        return exc.status == 503
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated

@@ -63,5 +63,6 @@ def configure_logging() -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
-    for noisy in ("httpx", "urllib3", "filelock", "huggingface_hub"):
+    # celery.beat logs every tick of the scheduler at INFO.
+    for noisy in ("httpx", "urllib3", "filelock", "huggingface_hub", "celery.beat"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

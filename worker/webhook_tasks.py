@@ -7,10 +7,10 @@ import uuid
 from datetime import datetime
 
 from celery import Task
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from shared.broker import TaskName, get_celery
 from shared.config import get_settings
+from shared.db import is_transient
 from shared.webhooks.delivery import deliver_event, dispatch_due
 
 log = logging.getLogger(__name__)
@@ -19,13 +19,6 @@ app = get_celery()
 
 def backoff_seconds(retries: int) -> int:
     return min(2 ** (retries + 1), 300)
-
-
-def is_transient_db_error(exc: BaseException) -> bool:
-    # worker.analysis has the same test but imports the model stack; this module must not.
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 @app.task(name=TaskName.DELIVER_WEBHOOK, bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -39,7 +32,7 @@ def deliver(self: Task, event_id: str, reservation: str | None = None) -> None:
             reservation=datetime.fromisoformat(reservation) if reservation else None,
         )
     except Exception as exc:
-        if not is_transient_db_error(exc):
+        if not is_transient(exc):
             raise
         log.warning("database unavailable, retrying", extra={"event_id": event_id})
         raise self.retry(
@@ -53,7 +46,7 @@ def dispatch() -> None:
     try:
         sent = dispatch_due()
     except Exception as exc:
-        if not is_transient_db_error(exc):
+        if not is_transient(exc):
             raise
         log.warning("database unavailable; due webhooks wait for the next dispatch")
         return

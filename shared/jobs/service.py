@@ -12,30 +12,43 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.audio import AudioInfo
+from shared.batches.completion import note_job_ended
 from shared.db import after_commit
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, EmoQError, NotFound
 from shared.jobs import repository
 from shared.jobs.queue import enqueue_analysis
-from shared.models import Job, JobResultRow, JobStatus
+from shared.models import EventType, Job, JobResultRow, JobStatus
 from shared.models.base import utcnow
+from shared.schemas.jobs import JobRead
 from shared.schemas.results import JobResult
-from shared.storage import Storage, StoredBlob
+from shared.storage import Storage, StoredBlob, storage_key
+from shared.webhooks.events import record_event
 
 
 @dataclass(frozen=True)
 class NewJob:
+    """A job as the API accepted it: stored audio with its facts, an audio URL, or a refusal.
+
+    A refused file inside a batch still becomes a job, born ``failed``, so every file of a batch has an
+    answer; a single upload is refused with a problem response instead and never reaches here.
+    """
+
     id: uuid.UUID
-    blob: StoredBlob
-    info: AudioInfo
-    filename: str | None
-    content_type: str | None
-    metadata: dict[str, Any] | None
-    webhook_url: str | None
-    idempotency_key: str | None
+    filename: str | None = None
+    content_type: str | None = None
+    blob: StoredBlob | None = None
+    info: AudioInfo | None = None
+    audio_url: str | None = None
+    error: EmoQError | None = None
+    metadata: dict[str, Any] | None = None
+    webhook_url: str | None = None
+    idempotency_key: str | None = None
+    batch_id: uuid.UUID | None = None
+    position: int | None = None
 
 
 def create_job(session: Session, new: NewJob) -> tuple[Job, bool]:
-    """Record an accepted upload and queue it. Returns the job and whether it is new.
+    """Record an accepted job and queue it. Returns the job and whether it is new.
 
     A retried submission with the same idempotency key returns the first job; the same key with other
     audio is a client error rather than a silent mix-up.
@@ -44,24 +57,7 @@ def create_job(session: Session, new: NewJob) -> tuple[Job, bool]:
         existing = repository.get_by_idempotency_key(session, new.idempotency_key)
         if existing is not None:
             return _replay(existing, new), False
-    job = Job(
-        id=new.id,
-        status=JobStatus.QUEUED,
-        filename=new.filename,
-        content_type=new.content_type,
-        size_bytes=new.blob.size,
-        sha256=new.blob.sha256,
-        container=new.info.container,
-        codec=new.info.codec,
-        duration_s=new.info.duration_s,
-        sample_rate=new.info.sample_rate,
-        channels=new.info.channels,
-        client_metadata=new.metadata,
-        webhook_url=new.webhook_url,
-        idempotency_key=new.idempotency_key,
-        audio_key=new.blob.key,
-        enqueued_at=utcnow(),
-    )
+    job = _job_row(new)
     try:
         with session.begin_nested():
             repository.add(session, job)
@@ -71,12 +67,43 @@ def create_job(session: Session, new: NewJob) -> tuple[Job, bool]:
         if existing is None:
             raise
         return _replay(existing, new), False
-    enqueue_analysis(session, job.id)
+    if new.error is None:
+        enqueue_analysis(session, job.id, bulk=new.batch_id is not None)
     return job, True
 
 
+def _job_row(new: NewJob) -> Job:
+    info, blob, now = new.info, new.blob, utcnow()
+    failed = new.error is not None
+    return Job(
+        id=new.id,
+        status=JobStatus.FAILED if failed else JobStatus.QUEUED,
+        batch_id=new.batch_id,
+        position=new.position,
+        audio_url=new.audio_url,
+        filename=new.filename,
+        content_type=new.content_type,
+        size_bytes=blob.size if blob else None,
+        sha256=blob.sha256 if blob else None,
+        container=info.container if info else None,
+        codec=info.codec if info else None,
+        duration_s=info.duration_s if info else None,
+        sample_rate=info.sample_rate if info else None,
+        channels=info.channels if info else None,
+        client_metadata=new.metadata,
+        webhook_url=new.webhook_url,
+        idempotency_key=new.idempotency_key,
+        audio_key=None if failed else storage_key(new.id),
+        error_code=new.error.code if failed else None,
+        error_message=new.error.message if failed else None,
+        finished_at=now if failed else None,
+        enqueued_at=None if failed else now,
+    )
+
+
 def _replay(existing: Job, new: NewJob) -> Job:
-    if existing.sha256 != new.blob.sha256:
+    same = (existing.audio_url, existing.sha256) == (new.audio_url, new.blob.sha256 if new.blob else None)
+    if not same:
         raise Conflict(
             "this Idempotency-Key was already used for different audio", code="idempotency_key_reused"
         )
@@ -92,11 +119,9 @@ def get_job(session: Session, job_id: uuid.UUID) -> Job:
 
 def cancel_job(session: Session, storage: Storage, job_id: uuid.UUID) -> Job:
     """Cancel a job that has not finished and drop its audio. A finished job is returned unchanged."""
-    job = get_job(session, job_id)
-    if repository.finish_unless_final(
-        session, job_id, status=JobStatus.CANCELLED, audio_key=None, error_code=None, error_message=None
-    ):
-        delete_audio_after_commit(session, storage, job.audio_key)
+    get_job(session, job_id)
+    if repository.finish_unless_final(session, job_id, status=JobStatus.CANCELLED):
+        job_ended(session, storage, job_id)
     return get_job(session, job_id)
 
 
@@ -137,7 +162,34 @@ def report_progress(
     )
 
 
-def complete_job(session: Session, job_id: uuid.UUID, owner: str, result: JobResult) -> bool:
+def record_download(
+    session: Session,
+    job_id: uuid.UUID,
+    owner: str,
+    *,
+    blob: StoredBlob,
+    info: AudioInfo,
+    content_type: str | None,
+) -> bool:
+    """What the worker learnt fetching audio given by URL: the same facts an upload records at once."""
+    return repository.update_owned(
+        session,
+        job_id,
+        owner,
+        size_bytes=blob.size,
+        sha256=blob.sha256,
+        content_type=content_type,
+        container=info.container,
+        codec=info.codec,
+        duration_s=info.duration_s,
+        sample_rate=info.sample_rate,
+        channels=info.channels,
+    )
+
+
+def complete_job(
+    session: Session, storage: Storage, job_id: uuid.UUID, owner: str, result: JobResult
+) -> bool:
     if not repository.update_owned(
         session,
         job_id,
@@ -161,13 +213,17 @@ def complete_job(session: Session, job_id: uuid.UUID, owner: str, result: JobRes
             segments=[s.model_dump(exclude_none=True) for s in result.segments],
         ),
     )
+    job_ended(session, storage, job_id)
     return True
 
 
-def fail_job(session: Session, job_id: uuid.UUID, *, code: str, message: str) -> bool:
-    return repository.finish_unless_final(
+def fail_job(session: Session, storage: Storage, job_id: uuid.UUID, *, code: str, message: str) -> bool:
+    if not repository.finish_unless_final(
         session, job_id, status=JobStatus.FAILED, error_code=code, error_message=message
-    )
+    ):
+        return False
+    job_ended(session, storage, job_id)
+    return True
 
 
 def release_job(session: Session, job_id: uuid.UUID, owner: str) -> bool:
@@ -177,11 +233,30 @@ def release_job(session: Session, job_id: uuid.UUID, owner: str) -> bool:
     )
 
 
-def forget_audio(session: Session, storage: Storage, job_id: uuid.UUID) -> None:
-    """Audio is kept only while it is needed: once a job has ended, it goes."""
-    job = repository.get(session, job_id)
-    if job is not None and job.audio_key is not None:
-        key = job.audio_key
-        job.audio_key = None
+EVENT_FOR_STATUS = {
+    JobStatus.SUCCEEDED: EventType.JOB_SUCCEEDED,
+    JobStatus.FAILED: EventType.JOB_FAILED,
+    JobStatus.CANCELLED: EventType.JOB_CANCELLED,
+}
+
+
+def job_ended(session: Session, storage: Storage, job_id: uuid.UUID) -> None:
+    """What follows the end of a job, in the transaction that ended it: its audio goes (it is kept only
+    while needed), its webhook event is recorded, and its batch may now be complete."""
+    job = repository.get(session, job_id, with_result=True)
+    if job is None:
+        return
+    if job.audio_key is not None:
+        key, job.audio_key = job.audio_key, None
         session.flush()
         delete_audio_after_commit(session, storage, key)
+    if job.webhook_url is not None:
+        record_event(
+            session,
+            type=EVENT_FOR_STATUS[JobStatus(job.status)],
+            url=job.webhook_url,
+            data=JobRead.from_job(job).model_dump(mode="json"),
+            job_id=job.id,
+        )
+    if job.batch_id is not None:
+        note_job_ended(session, job.batch_id)

@@ -12,6 +12,14 @@ from shared.models import Job, JobStatus
 from shared.schemas.results import JobResult, ModelRef
 
 
+class JobFromUrl(BaseModel):
+    """A job given as a JSON body: the worker fetches the audio from ``audio_url``."""
+
+    audio_url: str = Field(max_length=2048)
+    metadata: dict[str, Any] | None = None
+    webhook_url: str | None = None
+
+
 class InputInfo(BaseModel):
     url: str | None = Field(default=None, description="Where the worker fetches the audio, if given by URL")
     filename: str | None = Field(description="As given by the client; for display only")

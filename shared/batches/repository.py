@@ -1,0 +1,103 @@
+"""Every SQL statement about batches."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from shared.models import FINAL_STATUSES, Batch, Job, JobResultRow
+from shared.models.base import utcnow
+
+
+def get(session: Session, batch_id: uuid.UUID, *, for_update: bool = False) -> Batch | None:
+    query = select(Batch).where(Batch.id == batch_id).execution_options(populate_existing=True)
+    # Row lock (PostgreSQL): the jobs of one batch end one at a time, so exactly one sees the last end.
+    return session.scalar(query.with_for_update() if for_update else query)
+
+
+def add(session: Session, batch: Batch) -> Batch:
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def status_counts(session: Session, batch_id: uuid.UUID) -> dict[str, int]:
+    rows = session.execute(
+        select(Job.status, func.count()).where(Job.batch_id == batch_id).group_by(Job.status)
+    )
+    return {status: count for status, count in rows}
+
+
+def progress_sum(session: Session, batch_id: uuid.UUID) -> float:
+    """Finished jobs count whole; running ones by their progress."""
+    done = case((Job.status.in_(FINAL_STATUSES), 1.0), else_=Job.progress)
+    return float(session.scalar(select(func.sum(done)).where(Job.batch_id == batch_id)) or 0.0)
+
+
+def started_at(session: Session, batch_id: uuid.UUID) -> datetime | None:
+    return session.scalar(select(func.min(Job.started_at)).where(Job.batch_id == batch_id))
+
+
+def unfinished_count(session: Session, batch_id: uuid.UUID) -> int:
+    query = select(func.count()).where(Job.batch_id == batch_id, Job.status.not_in(FINAL_STATUSES))
+    return session.scalar(query) or 0
+
+
+def mark_finished(session: Session, batch_id: uuid.UUID) -> bool:
+    result = session.execute(
+        update(Batch)
+        .where(Batch.id == batch_id, Batch.finished_at.is_(None))
+        .values(finished_at=utcnow(), updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def jobs_page(session: Session, batch_id: uuid.UUID, *, after_position: int, limit: int) -> list[Job]:
+    query = (
+        select(Job)
+        .options(selectinload(Job.result))
+        .where(Job.batch_id == batch_id, Job.position > after_position)
+        .order_by(Job.position)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def unfinished_job_ids(session: Session, batch_id: uuid.UUID) -> list[uuid.UUID]:
+    query = select(Job.id).where(Job.batch_id == batch_id, Job.status.not_in(FINAL_STATUSES))
+    return list(session.scalars(query))
+
+
+def result_labels(session: Session, batch_id: uuid.UUID) -> list[str]:
+    """Every label any result of the batch scored, in the order first seen (the model's order)."""
+    labels: dict[str, None] = {}
+    query = (
+        select(JobResultRow.scores).join(Job, Job.id == JobResultRow.job_id).where(Job.batch_id == batch_id)
+    )
+    for scores in session.scalars(query):
+        labels.update(dict.fromkeys(sorted(s["label"] for s in scores)))
+    return list(labels)
+
+
+def iter_finished_jobs(session: Session, batch_id: uuid.UUID, *, page: int = 500) -> Iterator[Job]:
+    """Finished jobs in submission order, a page at a time so a huge batch never sits in memory."""
+    position = -1
+    while True:
+        query = (
+            select(Job)
+            .options(selectinload(Job.result))
+            .where(Job.batch_id == batch_id, Job.status.in_(FINAL_STATUSES), Job.position > position)
+            .order_by(Job.position)
+            .limit(page)
+        )
+        jobs = list(session.scalars(query))
+        if not jobs:
+            return
+        yield from jobs
+        position = jobs[-1].position or 0
+        session.expunge_all()
