@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.problems import install_problem_handlers
-from api.routes import health, jobs, models
+from api.routes import batches, deliveries, health, jobs, models
 from shared.logs import configure_logging
 
 
@@ -18,6 +18,6 @@ def create_app() -> FastAPI:
         docs_url="/docs",
     )
     install_problem_handlers(app)
-    for router in (health.router, jobs.router, models.router):
+    for router in (health.router, jobs.router, deliveries.router, batches.router, models.router):
         app.include_router(router)
     return app

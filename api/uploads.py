@@ -15,7 +15,7 @@ from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from shared.errors import InvalidRequest, UploadTooLarge
+from shared.errors import EmoQError, InvalidRequest, UploadTooLarge
 from shared.storage import BlobWriter, Storage, StoredBlob
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -26,7 +26,8 @@ class ReceivedFile:
     field: str
     filename: str | None
     content_type: str | None
-    blob: StoredBlob
+    blob: StoredBlob | None
+    error: EmoQError | None = None  # set instead of blob when a batch tolerates one oversized file
 
 
 @dataclass
@@ -42,6 +43,7 @@ class _Part:
     filename: str | None = None
     content_type: str | None = None
     writer: BlobWriter | None = None
+    error: EmoQError | None = None
     data: bytearray = field(default_factory=bytearray)
 
 
@@ -84,11 +86,16 @@ async def receive_form(
     file_fields: frozenset[str],
     max_files: int,
     max_field_bytes: int,
+    max_total_file_bytes: int | None = None,
+    tolerate_oversized_files: bool = False,
 ) -> ReceivedForm:
     """Parse ``multipart/form-data``, streaming each file part into storage under ``new_key()``.
 
-    On any error every blob written so far is removed, so a refused request leaves nothing behind.
+    With ``tolerate_oversized_files`` a file over ``max_file_bytes`` is skipped and reported in its
+    ``ReceivedFile.error`` (a batch goes on without it); otherwise it refuses the whole request. On any
+    error every blob written so far is removed, so a refused request leaves nothing behind.
     """
+    total_file_bytes = 0
 
     def open_file() -> BlobWriter:
         return storage.writer(new_key(), max_bytes=max_file_bytes)
@@ -121,7 +128,14 @@ async def receive_form(
                 elif kind == "headers_done":
                     _start_part(part, form, open_file, file_fields, max_files)
                 elif kind == "data":
-                    await _write(part, data, max_field_bytes)
+                    if part.writer is not None or part.error is not None:
+                        total_file_bytes += len(data)
+                        if max_total_file_bytes is not None and total_file_bytes > max_total_file_bytes:
+                            raise UploadTooLarge(
+                                f"the files exceed {max_total_file_bytes} bytes together",
+                                code="batch_too_large",
+                            )
+                    await _write(part, data, max_field_bytes, tolerate_oversized_files)
                 elif kind == "end":
                     await _finish_part(part, form)
         parser.finalize()
@@ -129,7 +143,8 @@ async def receive_form(
         if part.writer is not None:
             part.writer.abort()
         for received in form.files:
-            storage.delete(received.blob.key)
+            if received.blob is not None:
+                storage.delete(received.blob.key)
         raise
     return form
 
@@ -157,9 +172,16 @@ def _start_part(
     part.writer = open_file()
 
 
-async def _write(part: _Part, data: bytes, max_field_bytes: int) -> None:
+async def _write(part: _Part, data: bytes, max_field_bytes: int, tolerate_oversized: bool) -> None:
+    if part.error is not None:
+        return  # the rest of a skipped file
     if part.writer is not None:
-        await to_thread.run_sync(part.writer.write, data)
+        try:
+            await to_thread.run_sync(part.writer.write, data)
+        except UploadTooLarge as exc:
+            if not tolerate_oversized:
+                raise
+            part.writer, part.error = None, exc  # the writer has already removed its part file
         return
     part.data += data
     if len(part.data) > max_field_bytes:
@@ -169,6 +191,9 @@ async def _write(part: _Part, data: bytes, max_field_bytes: int) -> None:
 
 
 async def _finish_part(part: _Part, form: ReceivedForm) -> None:
+    if part.error is not None:
+        form.files.append(ReceivedFile(part.name, part.filename, part.content_type, None, part.error))
+        return
     if part.writer is None:
         try:
             form.fields[part.name] = part.data.decode("utf-8")

@@ -6,14 +6,15 @@ import logging
 import time
 import uuid
 
-from shared.audio import decode_to_mono
+from shared.audio import decode_to_mono, probe
 from shared.config import Settings
-from shared.db import session_scope
-from shared.errors import AudioError, ModelError
+from shared.db import is_transient, session_scope
+from shared.errors import AudioError, EmoQError
 from shared.jobs import repository, service
 from shared.jobs.service import ClaimOutcome
 from shared.schemas.results import JobResult, ModelRef
 from shared.storage import Storage
+from worker.download import download_audio
 from worker.inference import AudioClassifier, InferenceStopped
 
 log = logging.getLogger(__name__)
@@ -33,14 +34,15 @@ def analyze_job(
         return outcome
     try:
         _run(job_id, owner, classifier=classifier, storage=storage, settings=settings)
-    except (AudioError, ModelError) as exc:
-        _fail(job_id, storage, code=exc.code, message=exc.message)
     except InferenceStopped:
         log.info("job stopped: cancelled or taken over")
     except Exception as exc:
         if is_transient(exc):
             _release(job_id, owner)
             raise
+        if isinstance(exc, EmoQError):
+            _fail(job_id, storage, code=exc.code, message=exc.message)
+            return ClaimOutcome.CLAIMED
         log.exception("unexpected error while analysing")
         _fail(job_id, storage, code="internal_error", message="the worker hit an unexpected error")
     return ClaimOutcome.CLAIMED
@@ -51,7 +53,9 @@ def _run(
 ) -> None:
     with session_scope() as session:
         job = repository.get(session, job_id)
-        key = job.audio_key if job is not None else None
+        key, url = (job.audio_key, job.audio_url) if job is not None else (None, None)
+    if key is not None and url is not None and not storage.exists(key):
+        _fetch(job_id, owner, url, key, storage=storage, settings=settings)
     if key is None or not storage.exists(key):
         raise AudioError("the stored audio is gone", code="audio_missing")
     with storage.local_path(key) as path:
@@ -82,16 +86,31 @@ def _run(
         model=ModelRef(id=classifier.model_id, revision=classifier.revision), **dict(classification)
     )
     with session_scope() as session:
-        if service.complete_job(session, job_id, owner, result):
-            service.forget_audio(session, storage, job_id)
+        if service.complete_job(session, storage, job_id, owner, result):
             log.info("job succeeded", extra={"dominant": result.dominant.label})
+
+
+def _fetch(
+    job_id: uuid.UUID, owner: str, url: str, key: str, *, storage: Storage, settings: Settings
+) -> None:
+    """Audio given by URL is downloaded and probed here, then treated exactly like an upload."""
+    blob, content_type = download_audio(url, key, storage=storage, settings=settings)
+    with storage.local_path(key) as path:
+        info = probe(path, max_seconds=settings.max_audio_seconds)
+    with session_scope() as session:
+        recorded = service.record_download(
+            session, job_id, owner, blob=blob, info=info, content_type=content_type
+        )
+    if not recorded:
+        # Cancelled while downloading: the cancellation could not delete what did not exist yet.
+        storage.delete(key)
+        raise InferenceStopped
 
 
 def _fail(job_id: uuid.UUID, storage: Storage, *, code: str, message: str) -> None:
     log.info("job failed", extra={"error_code": code})
     with session_scope() as session:
-        if service.fail_job(session, job_id, code=code, message=message):
-            service.forget_audio(session, storage, job_id)
+        service.fail_job(session, storage, job_id, code=code, message=message)
 
 
 def _release(job_id: uuid.UUID, owner: str) -> None:
@@ -101,11 +120,3 @@ def _release(job_id: uuid.UUID, owner: str) -> None:
     except Exception:
         # The lease will expire on its own; the retry claims the job then.
         log.warning("could not hand the job back; its lease will expire")
-
-
-def is_transient(exc: BaseException) -> bool:
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated

@@ -9,10 +9,11 @@ from celery import Task
 
 from shared.broker import TaskName, get_celery
 from shared.config import get_settings
+from shared.db import is_transient
 from shared.jobs.service import ClaimOutcome
 from shared.logs import bind_job
 from shared.storage import get_storage
-from worker.analysis import analyze_job, is_transient
+from worker.analysis import analyze_job
 from worker.runtime import get_classifier
 
 log = logging.getLogger(__name__)

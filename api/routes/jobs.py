@@ -2,21 +2,26 @@ from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from api.deps import SessionDep, SettingsDep, StorageDep
 from api.forms import parse_http_url, parse_metadata
+from api.intake import job_from_file, job_from_url, require_webhook_secret
 from api.uploads import receive_form
-from shared.audio import AudioInfo, probe
+from shared.config import Settings
 from shared.db import on_rollback
 from shared.errors import InvalidRequest, UploadTooLarge
 from shared.jobs import repository, service
+from shared.jobs.service import NewJob
 from shared.models import JobStatus
-from shared.schemas.jobs import JobPage, JobRead
+from shared.schemas.jobs import JobFromUrl, JobPage, JobRead
 from shared.storage import Storage, storage_key
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -28,17 +33,24 @@ UPLOAD_BODY = {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "required": ["file"],
                     "properties": {
                         "file": {"type": "string", "format": "binary", "description": "The audio"},
+                        "audio_url": {
+                            "type": "string",
+                            "description": "Instead of a file: http(s) URL of the audio",
+                        },
                         "metadata": {
                             "type": "string",
                             "description": "A small JSON object, kept with the job",
                         },
-                        "webhook_url": {"type": "string", "description": "http(s) URL notified when done"},
+                        "webhook_url": {
+                            "type": "string",
+                            "description": "http(s) URL notified when the job ends",
+                        },
                     },
                 }
-            }
+            },
+            "application/json": {"schema": JobFromUrl.model_json_schema()},
         },
     }
 }
@@ -48,16 +60,11 @@ ENVELOPE_BYTES = 64 * 1024
 FIELD_BYTES_FACTOR = 2
 
 
-def probe_stored(storage: Storage, key: str, max_seconds: float) -> AudioInfo:
-    with storage.local_path(key) as path:
-        return probe(path, max_seconds=max_seconds)
-
-
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
     openapi_extra=UPLOAD_BODY,
-    summary="Submit audio for analysis",
+    summary="Submit audio (a file, or a URL the worker fetches) for analysis",
     responses={413: {"description": "Too large"}, 415: {"description": "Not audio"}},
 )
 async def create_job(
@@ -68,6 +75,35 @@ async def create_job(
     storage: StorageDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JobRead:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        new = await _job_from_json(request)
+    else:
+        new = await _job_from_form(request, session, settings, storage)
+    require_webhook_secret(new.webhook_url, settings)
+    job, created = await run_in_threadpool(
+        service.create_job, session, replace(new, idempotency_key=idempotency_key)
+    )
+    if not created:
+        if new.blob is not None:
+            storage.delete(new.blob.key)
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return JobRead.from_job(job)
+
+
+async def _job_from_json(request: Request) -> NewJob:
+    try:
+        body = JobFromUrl.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise InvalidRequest('send {"audio_url": ...} or a multipart upload', code="invalid_body") from exc
+    return replace(
+        job_from_url(body.audio_url),
+        metadata=body.metadata,
+        webhook_url=parse_http_url(body.webhook_url, field="webhook_url"),
+    )
+
+
+async def _job_from_form(request: Request, session: Session, settings: Settings, storage: Storage) -> NewJob:
     declared = int(request.headers.get("content-length") or 0)
     if declared > settings.max_upload_bytes + ENVELOPE_BYTES:
         raise UploadTooLarge(f"the upload exceeds the limit of {settings.max_upload_bytes} bytes")
@@ -82,28 +118,24 @@ async def create_job(
         max_field_bytes=FIELD_BYTES_FACTOR * max(settings.max_metadata_bytes, 2048),
     )
     for received in form.files:
-        on_rollback(session, lambda key=received.blob.key: storage.delete(key))
-    if not form.files:
+        if received.blob is not None:
+            on_rollback(session, lambda key=received.blob.key: storage.delete(key))
+    audio_url = form.fields.get("audio_url")
+    if form.files and audio_url:
+        raise InvalidRequest("send either a file or an audio_url, not both", code="file_and_url")
+    if form.files:
+        new = await job_from_file(form.files[0], storage, settings)
+        if new.error is not None:
+            raise new.error
+    elif audio_url:
+        new = job_from_url(audio_url)
+    else:
         raise InvalidRequest("attach the audio as a multipart file field named 'file'", code="missing_file")
-    upload = form.files[0]
-    if upload.blob.size == 0:
-        raise InvalidRequest("the uploaded file is empty", code="empty_upload")
-    new = service.NewJob(
-        id=job_id,
-        blob=upload.blob,
-        info=await run_in_threadpool(probe_stored, storage, upload.blob.key, settings.max_audio_seconds),
-        filename=upload.filename,
-        content_type=upload.content_type,
+    return replace(
+        new,
         metadata=parse_metadata(form.fields.get("metadata"), max_bytes=settings.max_metadata_bytes),
         webhook_url=parse_http_url(form.fields.get("webhook_url"), field="webhook_url"),
-        idempotency_key=idempotency_key,
     )
-    job, created = await run_in_threadpool(service.create_job, session, new)
-    if not created:
-        storage.delete(upload.blob.key)
-        response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"/v1/jobs/{job.id}"
-    return JobRead.from_job(job)
 
 
 @router.get("/{job_id}", summary="A job's status and, once done, its result")

@@ -1,0 +1,54 @@
+"""Turning what a client sent (a stored file, an audio URL) into a job the service can accept."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+from fastapi.concurrency import run_in_threadpool
+
+from api.uploads import ReceivedFile
+from shared.audio import AudioInfo, probe
+from shared.config import Settings
+from shared.errors import EmoQError, InvalidRequest
+from shared.jobs.service import NewJob
+from shared.net.guard import check_url_syntax
+from shared.storage import Storage
+
+
+def probe_stored(storage: Storage, key: str, max_seconds: float) -> AudioInfo:
+    with storage.local_path(key) as path:
+        return probe(path, max_seconds=max_seconds)
+
+
+async def job_from_file(received: ReceivedFile, storage: Storage, settings: Settings) -> NewJob:
+    """A stored upload, probed. Unusable audio gives a NewJob that carries its error (and no audio)."""
+    blob = received.blob
+    job_id = uuid.UUID(hex=blob.key) if blob else uuid.uuid4()
+    base = NewJob(id=job_id, filename=received.filename, content_type=received.content_type)
+    try:
+        if received.error is not None:
+            raise received.error
+        if blob is None or blob.size == 0:
+            raise InvalidRequest("the uploaded file is empty", code="empty_upload")
+        info = await run_in_threadpool(probe_stored, storage, blob.key, settings.max_audio_seconds)
+    except EmoQError as exc:
+        if blob is not None:
+            storage.delete(blob.key)
+        return replace(base, error=exc)
+    return replace(base, blob=blob, info=info)
+
+
+def job_from_url(url: str) -> NewJob:
+    """Audio by URL: the worker downloads it, so only the URL's form is checked here."""
+    check_url_syntax(url)
+    name = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1][:255] or None
+    return NewJob(id=uuid.uuid4(), audio_url=url, filename=name)
+
+
+def require_webhook_secret(webhook_url: str | None, settings: Settings) -> None:
+    if webhook_url is not None and settings.webhook_secret is None:
+        raise InvalidRequest(
+            "webhooks are not configured on this server (EMOQ_WEBHOOK_SECRET is unset)",
+            code="webhooks_not_configured",
+        )

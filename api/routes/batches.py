@@ -1,0 +1,235 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from api.deps import SessionDep, SettingsDep, StorageDep
+from api.forms import parse_http_url, parse_metadata
+from api.intake import job_from_file, job_from_url, require_webhook_secret
+from api.routes.jobs import ENVELOPE_BYTES, FIELD_BYTES_FACTOR
+from api.uploads import receive_form
+from shared.batches import repository
+from shared.batches import service as batches
+from shared.batches.summary import summarize
+from shared.config import Settings
+from shared.db import get_sessionmaker, on_rollback
+from shared.errors import InvalidRequest, UploadTooLarge
+from shared.models import Job
+from shared.schemas.batches import BatchCreated, BatchRead, BatchUrls
+from shared.schemas.jobs import JobRead
+from shared.storage import Storage, storage_key
+
+router = APIRouter(prefix="/v1/batches", tags=["batches"])
+
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "audio_urls": {"type": "string", "description": "A JSON array of http(s) audio URLs"},
+                        "metadata": {
+                            "type": "string",
+                            "description": "A small JSON object, kept with the batch",
+                        },
+                        "webhook_url": {
+                            "type": "string",
+                            "description": "Notified of every job and the batch",
+                        },
+                    },
+                }
+            },
+            "application/json": {"schema": BatchUrls.model_json_schema()},
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    openapi_extra=BATCH_BODY,
+    summary="Submit many recordings at once: files, audio URLs, or both",
+)
+async def create_batch(
+    request: Request, response: Response, session: SessionDep, settings: SettingsDep, storage: StorageDep
+) -> BatchCreated:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = BatchUrls.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise InvalidRequest(
+                'send {"audio_urls": [...]} or a multipart upload', code="invalid_body"
+            ) from exc
+        new = batches.NewBatch(
+            id=uuid.uuid4(),
+            jobs=[job_from_url(url) for url in body.audio_urls],
+            webhook_url=parse_http_url(body.webhook_url, field="webhook_url"),
+            metadata=body.metadata,
+        )
+    else:
+        new = await _batch_from_form(request, session, settings, storage)
+    if not new.jobs:
+        raise InvalidRequest("a batch needs at least one file or audio URL", code="empty_batch")
+    if len(new.jobs) > settings.max_batch_files:
+        raise InvalidRequest(f"at most {settings.max_batch_files} files per batch", code="too_many_files")
+    require_webhook_secret(new.webhook_url, settings)
+    new = replace(
+        new,
+        jobs=[
+            replace(job, batch_id=new.id, position=position, webhook_url=new.webhook_url)
+            for position, job in enumerate(new.jobs)
+        ],
+    )
+    batch, jobs = await run_in_threadpool(batches.create_batch, session, storage, new)
+    response.headers["Location"] = f"/v1/batches/{batch.id}"
+    return BatchCreated(id=batch.id, job_ids=[job.id for job in jobs])
+
+
+async def _batch_from_form(
+    request: Request, session: Session, settings: Settings, storage: Storage
+) -> batches.NewBatch:
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > settings.max_batch_bytes + ENVELOPE_BYTES * settings.max_batch_files:
+        raise UploadTooLarge(
+            f"the files exceed {settings.max_batch_bytes} bytes together", code="batch_too_large"
+        )
+    form = await receive_form(
+        request,
+        storage,
+        new_key=lambda: storage_key(uuid.uuid4()),
+        max_file_bytes=settings.max_upload_bytes,
+        file_fields=frozenset({"files", "file"}),
+        max_files=settings.max_batch_files,
+        max_field_bytes=FIELD_BYTES_FACTOR * max(settings.max_metadata_bytes, 256 * settings.max_batch_files),
+        max_total_file_bytes=settings.max_batch_bytes,
+        tolerate_oversized_files=True,
+    )
+    for received in form.files:
+        if received.blob is not None:
+            on_rollback(session, lambda key=received.blob.key: storage.delete(key))
+    jobs = [await job_from_file(received, storage, settings) for received in form.files]
+    jobs += [job_from_url(url) for url in _url_list(form.fields.get("audio_urls"))]
+    return batches.NewBatch(
+        id=uuid.uuid4(),
+        jobs=jobs,
+        webhook_url=parse_http_url(form.fields.get("webhook_url"), field="webhook_url"),
+        metadata=parse_metadata(form.fields.get("metadata"), max_bytes=settings.max_metadata_bytes),
+    )
+
+
+def _url_list(raw: str | None) -> list[str]:
+    if not raw:
+        return []
+    try:
+        urls = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest("audio_urls must be a JSON array of strings", code="invalid_audio_urls") from exc
+    if not isinstance(urls, list) or not all(isinstance(url, str) for url in urls):
+        raise InvalidRequest("audio_urls must be a JSON array of strings", code="invalid_audio_urls")
+    return urls
+
+
+@router.get("/{batch_id}", summary="A batch's counts, progress and its jobs (paginated)")
+def read_batch(
+    batch_id: uuid.UUID,
+    session: SessionDep,
+    cursor: Annotated[int | None, Query(description="`next_cursor` of the previous page", ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> BatchRead:
+    batch = batches.get_batch(session, batch_id)
+    jobs = repository.jobs_page(
+        session, batch_id, after_position=-1 if cursor is None else cursor - 1, limit=limit + 1
+    )
+    page = jobs[:limit]
+    return BatchRead(
+        **summarize(session, batch).model_dump(),
+        jobs=[JobRead.from_job(job, with_segments=False) for job in page],
+        next_cursor=str((page[-1].position or 0) + 1) if len(jobs) > limit else None,
+    )
+
+
+@router.delete("/{batch_id}", summary="Cancel every job of the batch that has not finished")
+def cancel_batch(batch_id: uuid.UUID, session: SessionDep, storage: StorageDep) -> BatchRead:
+    batches.cancel_batch(session, storage, batch_id)
+    return read_batch(batch_id, session)
+
+
+@router.get(
+    "/{batch_id}/results",
+    summary="Every finished job's result: NDJSON, or CSV with `Accept: text/csv`",
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
+)
+def batch_results(
+    batch_id: uuid.UUID, session: SessionDep, accept: Annotated[str | None, Header()] = None
+) -> StreamingResponse:
+    batches.get_batch(session, batch_id)
+    as_csv = "text/csv" in (accept or "")
+    labels = repository.result_labels(session, batch_id) if as_csv else []
+    # The stream outlives the request's session, so it reads through its own.
+    rows = _csv_rows(batch_id, labels) if as_csv else _ndjson_rows(batch_id)
+    media_type = "text/csv" if as_csv else "application/x-ndjson"
+    headers = {"Content-Disposition": f'attachment; filename="batch-{batch_id}.csv"'} if as_csv else None
+    return StreamingResponse(rows, media_type=media_type, headers=headers)
+
+
+def _finished_jobs(batch_id: uuid.UUID) -> Iterator[Job]:
+    with get_sessionmaker()() as session:
+        yield from repository.iter_finished_jobs(session, batch_id)
+
+
+def _ndjson_rows(batch_id: uuid.UUID) -> Iterator[str]:
+    for job in _finished_jobs(batch_id):
+        read = JobRead.from_job(job)
+        line = {
+            "job_id": str(job.id),
+            "position": job.position,
+            "file": job.filename,
+            "status": read.status,
+            "result": read.result.model_dump(mode="json") if read.result else None,
+            "error": read.error.model_dump() if read.error else None,
+        }
+        yield json.dumps(line) + "\n"
+
+
+def _csv_rows(batch_id: uuid.UUID, labels: list[str]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(["file", "job_id", "status", "dominant_label", "dominant_score", *labels, "error_code"])
+    yield flush()
+    for job in _finished_jobs(batch_id):
+        result = job.result if job.status == "succeeded" else None
+        scores = {s["label"]: s["score"] for s in result.scores} if result else {}
+        writer.writerow(
+            [
+                job.filename or job.audio_url or "",
+                job.id,
+                job.status,
+                result.dominant_label if result else "",
+                f"{result.dominant_score:.6f}" if result else "",
+                *(f"{scores[label]:.6f}" if label in scores else "" for label in labels),
+                job.error_code or "",
+            ]
+        )
+        yield flush()
