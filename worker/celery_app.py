@@ -1,4 +1,4 @@
-"""Entry point for ``celery -A worker.celery_app``: the shared app with the worker's tasks and signals."""
+"""Entry point of inference workers: ``celery -A worker.celery_app`` (what ``emoq worker`` runs)."""
 
 from shared.broker import get_celery
 from worker import signals, tasks

@@ -6,8 +6,10 @@ import logging
 import os
 import time
 from functools import lru_cache
+from typing import Any
 
 import torch
+from celery.signals import worker_process_init
 
 from shared.config import Settings, get_settings
 from shared.db import session_scope
@@ -23,6 +25,16 @@ def share_cores(settings: Settings) -> None:
     """Give each worker process its share of the cores: oversubscribed torch threads crawl."""
     threads = settings.torch_threads or max(1, (os.cpu_count() or 1) // settings.worker_concurrency)
     torch.set_num_threads(threads)
+
+
+@worker_process_init.connect
+def _preload(**_: Any) -> None:
+    """Load the model as each inference process starts, not on its first job."""
+    try:
+        get_classifier()
+    except Exception:
+        # Jobs stay queued and the task retries the load; the log says why nothing is being served.
+        log.exception("could not load the model")
 
 
 @lru_cache(maxsize=1)

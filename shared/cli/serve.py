@@ -19,9 +19,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     api.add_argument("--host", default=None, help="default: EMOQ_API_HOST")
     api.add_argument("--port", type=int, default=None, help="default: EMOQ_API_PORT")
     api.set_defaults(handler=_api)
-    worker = subparsers.add_parser("worker", help="run an inference worker")
+    worker = subparsers.add_parser("worker", help="run an inference worker (single jobs and batches)")
     worker.add_argument("--concurrency", type=int, default=None, help="default: EMOQ_WORKER_CONCURRENCY")
     worker.set_defaults(handler=_worker)
+    webhooks = subparsers.add_parser("webhooks", help="run a webhook delivery worker (no model)")
+    webhooks.add_argument("--concurrency", type=int, default=None, help="default: EMOQ_WEBHOOK_CONCURRENCY")
+    webhooks.set_defaults(handler=_webhooks)
+    scheduler = subparsers.add_parser("scheduler", help="run the scheduler that sends due webhook retries")
+    scheduler.set_defaults(handler=_scheduler)
     migrate = subparsers.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(handler=_migrate)
 
@@ -50,15 +55,38 @@ def _api(args: argparse.Namespace) -> None:
 
 
 def _worker(args: argparse.Namespace) -> None:
-    from shared.broker import Queue, uses_filesystem_transport
-    from worker.celery_app import app
+    from shared.broker import Queue
 
+    _celery_worker(
+        "worker.celery_app",
+        [Queue.INFERENCE, Queue.BULK],
+        args.concurrency or get_settings().worker_concurrency,
+    )
+
+
+def _webhooks(args: argparse.Namespace) -> None:
+    from shared.broker import Queue
+
+    _celery_worker(
+        "worker.webhook_app", [Queue.WEBHOOKS], args.concurrency or get_settings().webhook_concurrency
+    )
+
+
+def _celery_worker(app_module: str, queues: list[str], concurrency: int) -> None:
+    """A Celery worker named after its first queue (``inference@host``, ``webhooks@host``)."""
+    import importlib
+    import socket
+
+    from shared.broker import uses_filesystem_transport
+
+    app = importlib.import_module(app_module).app
     settings = get_settings()
     argv = [
         "worker",
         f"--loglevel={settings.log_level}",
-        f"--queues={Queue.INFERENCE}",
-        f"--concurrency={args.concurrency or settings.worker_concurrency}",
+        f"--queues={','.join(queues)}",
+        f"--concurrency={concurrency}",
+        f"--hostname={queues[0]}@{socket.gethostname()}",
         "--optimization=fair",
     ]
     if uses_filesystem_transport(settings):
@@ -67,10 +95,19 @@ def _worker(args: argparse.Namespace) -> None:
     app.worker_main(argv)
 
 
+def _scheduler(_: argparse.Namespace) -> None:
+    from worker.webhook_app import app
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    schedule = settings.data_dir / "celerybeat-schedule"
+    app.start(["beat", f"--loglevel={settings.log_level}", f"--schedule={schedule}"])
+
+
 def _run(_: argparse.Namespace) -> int:
     from shared.cli.supervisor import Supervisor
 
     _migrate(argparse.Namespace())
     settings = get_settings()
     log.info("EmoQ at http://%s:%d (docs at /docs); Ctrl-C stops", settings.api_host, settings.api_port)
-    return Supervisor(["api", "worker"]).run()
+    return Supervisor(["api", "worker", "webhooks", "scheduler"]).run()
