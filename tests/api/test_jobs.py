@@ -128,10 +128,12 @@ def test_invalid_fields_are_refused(
 
 def test_missing_file_and_wrong_content_type(client: TestClient) -> None:
     no_file = client.post("/v1/jobs", files={"other": ("x.txt", b"abc")}, data={"metadata": "{}"})
-    not_multipart = client.post("/v1/jobs", json={"file": "abc"})
+    not_multipart = client.post("/v1/jobs", content=b"abc", headers={"content-type": "text/plain"})
+    json_without_url = client.post("/v1/jobs", json={"file": "abc"})
 
     assert no_file.status_code == 422 and no_file.json()["code"] == "unexpected_file"
     assert not_multipart.status_code == 422 and not_multipart.json()["code"] == "unsupported_content_type"
+    assert json_without_url.status_code == 422 and json_without_url.json()["code"] == "invalid_body"
     fields_only = client.post("/v1/jobs", data={"metadata": "{}"}, files={"x": (None, "y")})
     assert fields_only.json()["code"] == "missing_file"
 

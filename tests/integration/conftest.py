@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from tests.integration.stack import (
     require_services,
 )
 
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"emoq-integration-tests-secret!!").decode()
+
 # Tiny windows and one window per forward pass make a 9 s clip take seconds with the tiny model,
 # long enough to cancel it or deliver it twice while it runs.
 STACK_ENV = {
@@ -27,6 +30,11 @@ STACK_ENV = {
     "EMOQ_JOB_LEASE_SECONDS": "5",
     "EMOQ_MAX_AUDIO_SECONDS": str(MAX_AUDIO_SECONDS_FOR_BAD_UPLOADS),
     "EMOQ_LOG_FORMAT": "json",
+    "EMOQ_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    "EMOQ_WEBHOOK_RETRY_SCHEDULE": "1,1,2,2",
+    "EMOQ_WEBHOOK_TIMEOUT_SECONDS": "2",
+    "EMOQ_SCHEDULER_INTERVAL_SECONDS": "0.5",
+    "EMOQ_ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
 }
 
 
@@ -60,8 +68,8 @@ def service(
             stack.start("emoq-run", "run")
         else:
             stack.emoq("migrate")
-            stack.start("api", "api")
-            stack.start("worker", "worker")
+            for command in ("api", "worker", "webhooks", "scheduler"):
+                stack.start(command, command)
         stack.wait_ready()
         yield RunningService(stack, settings.database_url, settings)
     finally:
