@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
     webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
+    webhook_concurrency: int = Field(default=4, ge=1)
     scheduler_interval_seconds: float = Field(default=5.0, gt=0)
 
     job_lease_seconds: int = Field(default=120, ge=5)
