@@ -1,10 +1,12 @@
-"""Validation of the small form fields that travel beside uploaded audio."""
+"""The form fields that travel beside uploaded audio: their validation and their OpenAPI description."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 from urllib.parse import urlsplit
+
+from pydantic import BaseModel
 
 from shared.errors import InvalidRequest
 
@@ -32,3 +34,24 @@ def parse_http_url(raw: str | None, *, field: str) -> str | None:
             f"{field} must be an http(s) URL of at most 2048 characters", code=f"invalid_{field}"
         )
     return raw
+
+
+def openapi_body(form_fields: dict[str, str], json_model: type[BaseModel], *, files: str) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads its body itself: a multipart form or JSON.
+
+    ``form_fields`` maps text fields to their descriptions; ``files`` names the file field ("file" for
+    one, "files" for many)."""
+    binary = {"type": "string", "format": "binary"}
+    file_schema = {"type": "array", "items": binary} if files == "files" else binary
+    properties = {files: {**file_schema, "description": "The audio"}} | {
+        name: {"type": "string", "description": description} for name, description in form_fields.items()
+    }
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {"schema": {"type": "object", "properties": properties}},
+                "application/json": {"schema": json_model.model_json_schema()},
+            },
+        }
+    }

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep, SettingsDep, StorageDep
-from api.forms import parse_http_url, parse_metadata
+from api.forms import openapi_body, parse_http_url, parse_metadata
 from api.intake import job_from_file, job_from_url, require_webhook_secret
 from api.routes.jobs import ENVELOPE_BYTES, FIELD_BYTES_FACTOR
 from api.uploads import receive_form
@@ -32,31 +32,15 @@ from shared.storage import Storage, storage_key
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
-BATCH_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                        "audio_urls": {"type": "string", "description": "A JSON array of http(s) audio URLs"},
-                        "metadata": {
-                            "type": "string",
-                            "description": "A small JSON object, kept with the batch",
-                        },
-                        "webhook_url": {
-                            "type": "string",
-                            "description": "Notified of every job and the batch",
-                        },
-                    },
-                }
-            },
-            "application/json": {"schema": BatchUrls.model_json_schema()},
-        },
-    }
-}
+BATCH_BODY = openapi_body(
+    {
+        "audio_urls": "A JSON array of http(s) audio URLs",
+        "metadata": "A small JSON object, kept with the batch",
+        "webhook_url": "Notified of every job and of the batch",
+    },
+    BatchUrls,
+    files="files",
+)
 
 
 @router.post(

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep, SettingsDep, StorageDep
-from api.forms import parse_http_url, parse_metadata
+from api.forms import openapi_body, parse_http_url, parse_metadata
 from api.intake import job_from_file, job_from_url, require_webhook_secret
 from api.uploads import receive_form
 from shared.config import Settings
@@ -26,34 +26,15 @@ from shared.storage import Storage, storage_key
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
-UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "The audio"},
-                        "audio_url": {
-                            "type": "string",
-                            "description": "Instead of a file: http(s) URL of the audio",
-                        },
-                        "metadata": {
-                            "type": "string",
-                            "description": "A small JSON object, kept with the job",
-                        },
-                        "webhook_url": {
-                            "type": "string",
-                            "description": "http(s) URL notified when the job ends",
-                        },
-                    },
-                }
-            },
-            "application/json": {"schema": JobFromUrl.model_json_schema()},
-        },
-    }
-}
+UPLOAD_BODY = openapi_body(
+    {
+        "audio_url": "Instead of a file: http(s) URL of the audio",
+        "metadata": "A small JSON object, kept with the job",
+        "webhook_url": "http(s) URL notified when the job ends",
+    },
+    JobFromUrl,
+    files="file",
+)
 # Multipart framing adds a little to the audio itself.
 ENVELOPE_BYTES = 64 * 1024
 # A hard memory cap on any form field; the precise metadata limit is checked afterwards, with its own code.
