@@ -88,40 +88,49 @@ def probe(path: Path, *, max_seconds: float) -> AudioInfo:
 
 
 def decode_to_mono(path: Path, *, target_rate: int, max_seconds: float) -> np.ndarray:
-    """The whole file as 1-D float32 at `target_rate`, channels averaged.
+    """The whole file as 1-D float32 at `target_rate`, channels averaged (see `stream_mono`)."""
+    return np.concatenate(list(stream_mono(path, target_rate=target_rate, max_seconds=max_seconds)))
 
-    Stops as soon as more than `max_seconds` has decoded, whatever the header claimed, so memory stays
-    bounded by the limit rather than by the upload.
+
+def stream_mono(path: Path, *, target_rate: int, max_seconds: float) -> Iterator[np.ndarray]:
+    """The file as consecutive 1-D float32 blocks at `target_rate`, channels averaged, as they decode.
+
+    Stops as soon as more than `max_seconds` has decoded, whatever the header claimed; a consumer that
+    keeps only what it needs holds a few blocks, however long the recording. Raises `EmptyAudio` at the
+    end if nothing decoded.
     """
     # Checked here because inside _open_source a bad argument would be reported as bad audio.
     if target_rate <= 0:
         raise ValueError(f"target_rate must be positive, got {target_rate}")
     with _open_source(path) as source:
         blocks = itertools.chain([source.first], source.rest)
-        return _mix_and_resample(blocks, source.info.sample_rate, target_rate, max_seconds)
+        yield from _mix_and_resample(blocks, source.info.sample_rate, target_rate, max_seconds)
 
 
 def _mix_and_resample(
     blocks: Iterator[np.ndarray], source_rate: int, target_rate: int, max_seconds: float
-) -> np.ndarray:
+) -> Iterator[np.ndarray]:
     resampler = None
     if source_rate != target_rate:
         resampler = soxr.ResampleStream(source_rate, target_rate, 1, dtype="float32", quality="HQ")
-    pieces: list[np.ndarray] = []
-    decoded = 0
+    decoded = produced = 0
     for block in blocks:
         decoded += len(block)
         if decoded > max_seconds * source_rate:
             raise AudioTooLong(f"audio is longer than the limit of {max_seconds:g} s")
         _require_finite(block)
         mono = block.mean(axis=1, dtype=np.float32)
-        pieces.append(resampler.resample_chunk(mono) if resampler else mono)
+        out = resampler.resample_chunk(mono) if resampler else mono
+        if out.size:
+            produced += out.size
+            yield out
     if resampler:
-        pieces.append(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
-    audio = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
-    if not audio.size:
+        tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+        if tail.size:
+            produced += tail.size
+            yield tail
+    if not produced:
         raise EmptyAudio()
-    return audio
 
 
 def _require_finite(block: np.ndarray) -> None:

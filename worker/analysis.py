@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from contextlib import closing
 
-from shared.audio import decode_to_mono, probe
+from shared.audio import probe, stream_mono
 from shared.config import Settings
 from shared.db import is_transient, session_scope
 from shared.errors import AudioError, EmoQError
@@ -58,22 +59,16 @@ def _run(
         _fetch(job_id, owner, url, key, storage=storage, settings=settings)
     if key is None or not storage.exists(key):
         raise AudioError("the stored audio is gone", code="audio_missing")
-    with storage.local_path(key) as path:
-        waveform = decode_to_mono(
-            path, target_rate=classifier.sampling_rate, max_seconds=settings.max_audio_seconds
-        )
     with session_scope() as session:
-        if not service.record_audio_facts(
-            session, job_id, owner, duration_s=len(waveform) / classifier.sampling_rate
-        ):
-            raise InferenceStopped
+        job = repository.get(session, job_id)
+        header_seconds = job.duration_s if job is not None else None
 
     last_report = time.monotonic()
 
     def on_progress(fraction: float) -> bool:
         # Each report is a write; a few a second keep progress live and cancellation prompt.
         nonlocal last_report
-        if time.monotonic() - last_report < PROGRESS_INTERVAL_SECONDS and fraction < 1.0:
+        if time.monotonic() - last_report < PROGRESS_INTERVAL_SECONDS:
             return True
         last_report = time.monotonic()
         with session_scope() as session:
@@ -81,12 +76,21 @@ def _run(
                 session, job_id, owner, progress=round(fraction, 4), lease_seconds=settings.job_lease_seconds
             )
 
-    classification = classifier.classify(waveform, on_progress=on_progress)
+    rate = classifier.sampling_rate
+    with (
+        storage.local_path(key) as path,
+        closing(stream_mono(path, target_rate=rate, max_seconds=settings.max_audio_seconds)) as blocks,
+    ):
+        # Decoded as it is scored: an hour of audio never sits in memory whole.
+        classification = classifier.classify(
+            blocks, on_progress, expected_samples=round(header_seconds * rate) if header_seconds else None
+        )
     result = JobResult(
         model=ModelRef(id=classifier.model_id, revision=classifier.revision), **dict(classification)
     )
     with session_scope() as session:
-        if service.complete_job(session, storage, job_id, owner, result):
+        duration_s = classification.segments[-1].end_s
+        if service.complete_job(session, storage, job_id, owner, result, duration_s=duration_s):
             log.info("job succeeded", extra={"dominant": result.dominant.label})
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +15,9 @@ import numpy as np
 import torch
 from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
-from shared.errors import ModelError
+from shared.errors import AudioError, ModelError
 from shared.schemas.results import Classification, Segment, sorted_scores
-from worker.windowing import Window, level_dbfs, plan_windows, weighted_mean
+from worker.windowing import Window, count_windows, level_dbfs, slide_windows, weighted_mean
 
 log = logging.getLogger(__name__)
 
@@ -130,32 +130,48 @@ class AudioClassifier:
             silence_dbfs=silence_dbfs,
         )
 
-    def classify(self, waveform: np.ndarray, on_progress: ProgressCallback | None = None) -> Classification:
-        windows = plan_windows(len(waveform), self.window, self.hop)
-        silent = [level_dbfs(waveform[w.start : w.end]) < self.silence_dbfs for w in windows]
-        # A recording that is silent throughout still gets an answer: score every window rather than none.
-        scored = [w for w, quiet in zip(windows, silent, strict=True) if not quiet] or windows
-        probabilities: dict[Window, np.ndarray] = {}
-        done = 0
-        for batch in self._batches(scored):
-            rows = self._forward([waveform[w.start : w.end] for w in batch])
-            probabilities.update(zip(batch, rows, strict=True))
-            done += len(batch)
-            if on_progress is not None and not on_progress(done / len(scored)):
-                raise InferenceStopped
-        return self._postprocess(windows, probabilities)
+    def classify(
+        self,
+        audio: np.ndarray | Iterable[np.ndarray],
+        on_progress: ProgressCallback | None = None,
+        *,
+        expected_samples: int | None = None,
+    ) -> Classification:
+        """Score a waveform, or a stream of consecutive blocks (read as they come, never held whole).
 
-    def _batches(self, windows: list[Window]) -> Iterator[list[Window]]:
-        batch: list[Window] = []
-        for window in windows:
-            if batch and (
-                len(batch) == self.batch_size or (not self.pad_with_mask and window.length != batch[0].length)
-            ):
-                yield batch
-                batch = []
-            batch.append(window)
+        ``expected_samples`` (a stream's length, if known) lets progress be reported as a fraction.
+        Near-silent windows are marked, not scored; audio that is silent throughout has no emotion
+        to report and raises ``AudioError`` with code ``no_speech``.
+        """
+        if isinstance(audio, np.ndarray):
+            audio, expected_samples = [audio], len(audio)
+        expected = count_windows(expected_samples, self.window, self.hop) if expected_samples else None
+        windows: list[Window] = []
+        probabilities: dict[Window, np.ndarray] = {}
+        batch: list[tuple[Window, np.ndarray]] = []
+
+        def run_batch() -> None:
+            rows = self._forward([samples for _, samples in batch])
+            probabilities.update(zip((w for w, _ in batch), rows, strict=True))
+            batch.clear()
+            seen = len(windows) / expected if expected else 0.0
+            if on_progress is not None and not on_progress(min(seen, 1.0)):
+                raise InferenceStopped
+
+        for window, samples in slide_windows(audio, self.window, self.hop):
+            windows.append(window)
+            if level_dbfs(samples) < self.silence_dbfs:
+                continue
+            if batch and not self.pad_with_mask and window.length != batch[0][0].length:
+                run_batch()
+            batch.append((window, samples))
+            if len(batch) == self.batch_size:
+                run_batch()
         if batch:
-            yield batch
+            run_batch()
+        if not probabilities:
+            raise AudioError("the recording is silent throughout: no speech to score", code="no_speech")
+        return self._postprocess(windows, probabilities)
 
     def _forward(self, clips: list[np.ndarray]) -> np.ndarray:
         try:

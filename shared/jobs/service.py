@@ -145,10 +145,6 @@ def claim_job(session: Session, job_id: uuid.UUID, *, owner: str, lease_seconds:
     return ClaimOutcome.BUSY
 
 
-def record_audio_facts(session: Session, job_id: uuid.UUID, owner: str, *, duration_s: float) -> bool:
-    return repository.update_owned(session, job_id, owner, duration_s=duration_s)
-
-
 def report_progress(
     session: Session, job_id: uuid.UUID, owner: str, *, progress: float, lease_seconds: int
 ) -> bool:
@@ -188,12 +184,14 @@ def record_download(
 
 
 def complete_job(
-    session: Session, storage: Storage, job_id: uuid.UUID, owner: str, result: JobResult
+    session: Session, storage: Storage, job_id: uuid.UUID, owner: str, result: JobResult, *, duration_s: float
 ) -> bool:
+    """Record the result; ``duration_s`` is the length the worker measured, which headers may not tell."""
     if not repository.update_owned(
         session,
         job_id,
         owner,
+        duration_s=duration_s,
         status=JobStatus.SUCCEEDED,
         progress=1.0,
         finished_at=utcnow(),

@@ -9,7 +9,7 @@ import pytest
 import torch
 from transformers import pipeline
 
-from shared.errors import ModelError
+from shared.errors import AudioError, ModelError
 from tests.model_factory import LABELS, save_tiny_checkpoint
 from worker.inference import AudioClassifier, InferenceStopped
 
@@ -89,12 +89,25 @@ def test_silent_windows_are_marked_not_scored(checkpoint: Path) -> None:
     assert {s.label: s.score for s in result.scores} == pytest.approx(expected)
 
 
-def test_all_silent_audio_still_gets_an_answer(checkpoint: Path) -> None:
+def test_silence_throughout_is_no_speech_not_an_emotion(checkpoint: Path) -> None:
     classifier = AudioClassifier.load(str(checkpoint), device="cpu", window_seconds=1.0)
 
-    result = classifier.classify(np.zeros(2 * RATE, dtype=np.float32))
+    with pytest.raises(AudioError) as excinfo:
+        classifier.classify(np.zeros(2 * RATE, dtype=np.float32))
 
-    assert sum(s.score for s in result.scores) == pytest.approx(1.0, abs=1e-6)
+    assert excinfo.value.code == "no_speech"
+
+
+def test_a_stream_of_blocks_scores_exactly_like_the_whole_waveform(checkpoint: Path) -> None:
+    clip = speechlike(6.3, seed=5)
+    classifier = AudioClassifier.load(str(checkpoint), device="cpu", window_seconds=1.5, hop_seconds=1.0)
+    blocks = (clip[i : i + 4097] for i in range(0, len(clip), 4097))
+    progress: list[float] = []
+
+    streamed = classifier.classify(blocks, lambda p: progress.append(p) or True, expected_samples=len(clip))
+
+    assert streamed == classifier.classify(clip)
+    assert progress[-1] == 1.0
 
 
 def test_clip_shorter_than_the_receptive_field_is_padded(checkpoint: Path) -> None:
