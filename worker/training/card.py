@@ -23,6 +23,7 @@ KNOWN_CORPORA = {
 @dataclass(frozen=True)
 class CardFacts:
     model_name: str
+    location: str  # where the checkpoint was written, for the loading example
     manifest: Path
     labels: list[str]
     split: SpeakerSplit
@@ -60,8 +61,8 @@ def render_card(facts: CardFacts) -> str:
         "",
         "```python",
         "from transformers import AutoFeatureExtractor, AutoModelForAudioClassification",
-        f'model = AutoModelForAudioClassification.from_pretrained("{facts.model_name}")',
-        f'extractor = AutoFeatureExtractor.from_pretrained("{facts.model_name}")',
+        f'model = AutoModelForAudioClassification.from_pretrained("{facts.location}")',
+        f'extractor = AutoFeatureExtractor.from_pretrained("{facts.location}")',
         "```",
         "",
         "## Data",
@@ -102,17 +103,7 @@ def render_card(facts: CardFacts) -> str:
     if result.test is not None:
         lines += ["", "### Test speakers (never used for training or model selection)", ""]
         lines += metrics_markdown(result.test, facts.labels)
-    lines += [
-        "",
-        "### Training curve",
-        "",
-        "| epoch | loss | val UAR | mean of last epochs |",
-        "| --- | --- | --- | --- |",
-    ]
-    lines += [
-        f"| {r.epoch} | {r.loss:.3f} | {_fmt(r.validation_uar)} | {_fmt(r.smoothed_uar)} |"
-        for r in result.history
-    ]
+    lines += ["", "### Training curve", "", *curve_markdown(result)]
     lines += ["", "## Limitations", "", *LIMITATIONS]
     return "\n".join(lines) + "\n"
 
@@ -146,6 +137,20 @@ def metrics_markdown(metrics: Metrics, labels: list[str]) -> list[str]:
         for label, row in zip(labels, metrics.confusion, strict=True)
     ]
     return lines
+
+
+def curve_markdown(result: TrainingResult, rows: int = 15) -> list[str]:
+    """About ``rows`` evenly spaced epochs, always with the selected and the last one."""
+    history = result.history
+    step = max(1, -(-len(history) // rows))
+    shown = [r for r in history if r.epoch % step == 0 or r.epoch in (1, result.selected_epoch, len(history))]
+    if all(r.validation_uar is None for r in history):
+        lines = ["| epoch | training loss |", "| --- | --- |"]
+        return lines + [f"| {r.epoch} | {r.loss:.3f} |" for r in shown]
+    lines = ["| epoch | training loss | validation UAR | mean of last epochs |", "| --- | --- | --- | --- |"]
+    return lines + [
+        f"| {r.epoch} | {r.loss:.3f} | {_fmt(r.validation_uar)} | {_fmt(r.smoothed_uar)} |" for r in shown
+    ]
 
 
 def _settings_items(settings: TrainSettings) -> list[tuple[str, object]]:

@@ -121,6 +121,7 @@ def _train(args: argparse.Namespace) -> int:
     start = str(args.init_from) if args.init_from else f"config preset '{args.config_preset or 'small'}'"
     facts = CardFacts(
         model_name=args.output.name,
+        location=str(args.output),
         manifest=args.manifest,
         labels=labels,
         split=split,
