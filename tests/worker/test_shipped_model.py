@@ -1,0 +1,44 @@
+"""Regression guard for the model the project ships: its UAR on held-out EmoDB speakers must not fall.
+
+It runs the real service path (``AudioClassifier.load`` on the shipped folder, ``decode_to_mono``, windowed
+``classify``) on every clip of the two EmoDB speakers the model never saw in training or model selection.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from shared.config import SHIPPED_MODEL, get_settings
+from worker.evaluation.runner import evaluate
+from worker.evaluation.scope import resolve_scope
+from worker.inference import AudioClassifier
+from worker.training.manifest import labels_of, read_manifest
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+TEST_SPEAKERS = ("emodb_14", "emodb_15")  # the card's test split; see models/emoq-emodb-small/README.md
+EXPECTED_CLIPS = 125
+# Measured UAR on these 125 clips: 0.608 (see the model card). The floor sits 0.10 below it: CPU thread
+# counts and library versions move a few clips between classes (about 0.01-0.03), while a real regression
+# (wrong windowing, normalisation or label order) drops UAR towards chance, 0.14.
+UAR_FLOOR = 0.50
+
+
+@pytest.mark.data
+def test_shipped_model_keeps_its_uar_on_held_out_speakers() -> None:
+    manifest = DATA / "emodb" / "manifest.csv"
+    if not manifest.is_file():
+        reason = f"EmoDB manifest not found at {manifest}: the shared data must sit beside the repository"
+        # CI always has the data; there, its absence is a broken set-up, not a reason to pass quietly.
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+    clips = [clip for clip in read_manifest(manifest) if clip.speaker in TEST_SPEAKERS]
+    classifier = AudioClassifier.load(str(SHIPPED_MODEL), device="cpu")
+    scope = resolve_scope(classifier.labels, labels_of(clips), None)
+    result = evaluate(classifier, clips, scope, max_seconds=get_settings().max_audio_seconds, progress=False)
+
+    assert len(clips) == EXPECTED_CLIPS and not result.failures
+    assert classifier.labels == ["angry", "bored", "disgust", "fear", "happy", "neutral", "sad"]
+    assert result.metrics.uar >= UAR_FLOOR, f"UAR {result.metrics.uar:.3f} fell below {UAR_FLOOR}"
