@@ -5,7 +5,9 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from tests.audio_factory import write_tone
 from tests.model_factory import save_tiny_checkpoint
@@ -30,6 +32,8 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
         rows.append(f"{i}.wav,{label},{speaker}")
     (folder / "broken.wav").write_bytes(b"RIFF not really audio")
     rows.append("broken.wav,angry,b")
+    sf.write(folder / "silent.wav", np.zeros(16000, dtype=np.float32), 16000)
+    rows.append("silent.wav,happy,b")
     path = folder / "manifest.csv"
     path.write_text("\n".join(rows) + "\n")
     return path
@@ -51,11 +55,11 @@ def test_json_report_has_every_figure(
 
     assert code == 0
     report = json.loads(out)  # one JSON object and nothing else on stdout
-    assert report["n"] == 5  # calm is unknown to the model; the broken file fails to decode
+    assert report["n"] == 5  # calm is unknown to the model; one file fails to decode, one is silent
     assert report["labels"] == ["angry", "happy", "neutral", "sad"]
     assert report["restricted_to"] is None
     assert report["dropped_labels"] == ["calm"]
-    assert [f["code"] for f in report["failed"]] == ["undecodable_audio"]
+    assert [f["code"] for f in report["failed"]] == ["undecodable_audio", "no_speech"]
     assert sum(map(sum, report["confusion"])) == 5
     assert set(report["per_class"]["sad"]) == {"precision", "recall", "f1", "support"}
     assert report["per_class"]["sad"]["support"] == 2

@@ -7,11 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 from safetensors.numpy import load_file
 from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
 from worker.inference import AudioClassifier
 from worker.training import command
+from worker.training.validation import clip_probabilities
 
 RATE = 16000
 # Each "emotion" is a pitch; each "speaker" shifts it a little, so the task is learnable but not trivial.
@@ -166,3 +168,17 @@ def test_unknown_speaker_is_reported_without_a_traceback(
 
     assert "speaker(s) not in the manifest: nobody" in capsys.readouterr().err
     assert not (tmp_path / "never").exists()
+
+
+def test_validation_counts_a_silent_clip_as_a_miss_instead_of_crashing(checkpoint: Path) -> None:
+    model = AutoModelForAudioClassification.from_pretrained(checkpoint)
+    extractor = AutoFeatureExtractor.from_pretrained(checkpoint)
+    t = np.arange(2 * RATE) / RATE
+    tone = (0.5 * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
+
+    rows = clip_probabilities(
+        model, extractor, [np.zeros(RATE, dtype=np.float32), tone], device=torch.device("cpu")
+    )
+
+    assert rows[0] == pytest.approx([1 / 3] * 3)
+    assert rows[1].sum() == pytest.approx(1.0, abs=1e-5)

@@ -28,7 +28,7 @@ class ClipOutcome:
 class Evaluation:
     metrics: Metrics
     outcomes: list[ClipOutcome]
-    failures: list[tuple[Clip, str]]  # clips the service would have refused, with the error code
+    failures: list[tuple[Clip, str]]  # clips the service would fail, with the error code
     audio_seconds: float
     wall_seconds: float
 
@@ -56,10 +56,11 @@ def evaluate(
             waveform = decode_to_mono(
                 clip.path, target_rate=classifier.sampling_rate, max_seconds=max_seconds
             )
+            result = classifier.classify(waveform)
         except AudioError as error:
+            # Undecodable or silent throughout: the service fails such a job, so it has no answer to score.
             failures.append((clip, error.code))
             continue
-        result = classifier.classify(waveform)
         seconds = len(waveform) / classifier.sampling_rate
         audio_seconds += seconds
         outcomes.append(

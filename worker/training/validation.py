@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from shared.errors import AudioError
 from worker.evaluation.metrics import Metrics, compute_metrics
 from worker.inference import AudioClassifier, ModelIdentity
 
@@ -29,9 +30,15 @@ def clip_probabilities(
         hop_seconds=model.config.emoq_hop_seconds,
         silence_dbfs=-50.0,
     )
+    uniform = [1.0 / len(classifier.labels)] * len(classifier.labels)
     rows = []
     for wave in waveforms:
-        scores = {score.label: score.score for score in classifier.classify(wave).scores}
+        try:
+            scores = {score.label: score.score for score in classifier.classify(wave).scores}
+        except AudioError:
+            # Silent throughout: the service gives no answer, so the clip counts as a miss, not a crash.
+            rows.append(uniform)
+            continue
         rows.append([scores[label] for label in classifier.labels])
     model.train(was_training)
     return np.asarray(rows, dtype=np.float64)
