@@ -11,6 +11,7 @@ import torch
 from safetensors.numpy import load_file
 from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
+from tests.model_factory import save_tiny_checkpoint
 from worker.inference import AudioClassifier
 from worker.training import command
 from worker.training.validation import clip_probabilities
@@ -137,6 +138,7 @@ def test_model_card_records_split_settings_results_and_command(checkpoint: Path)
     assert "Test speakers (never used for training or model selection)" in card
     assert "Confusion matrix" in card
     assert "label_smoothing: 0.1" in card
+    assert "- architecture: 4 conv layers (16, 16, 16, 16 channels, strides 5-4-4-4: 20 ms frames" in card
     assert "emoq train --manifest" in card and "--val-speakers s3" in card
     assert "## Limitations" in card
 
@@ -182,3 +184,20 @@ def test_validation_counts_a_silent_clip_as_a_miss_instead_of_crashing(checkpoin
 
     assert rows[0] == pytest.approx([1 / 3] * 3)
     assert rows[1].sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_fine_tuning_starts_from_a_local_checkpoint_with_a_new_head(corpus: Path, tmp_path: Path) -> None:
+    pretrained = save_tiny_checkpoint(tmp_path / "pretrained")  # four labels; the corpus has three
+    output = tmp_path / "tuned"
+    argv = ["--manifest", str(corpus), "--output", str(output), "--init-from", str(pretrained)]
+    assert (
+        run_train(
+            [*argv, "--val-speakers", "s3", "--epochs", "1", "--crops-per-clip", "1", "--device", "cpu"]
+        )
+        == 0
+    )
+
+    model = AutoModelForAudioClassification.from_pretrained(output)
+    assert model.config.id2label == {0: "angry", 1: "happy", 2: "sad"}
+    assert model.config.conv_dim == [16, 16, 16]  # the pretrained encoder, not the preset
+    assert f"initialised from: {pretrained}" in (output / "README.md").read_text()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from worker.evaluation.metrics import Metrics
+from worker.training.architecture import SAMPLING_RATE
 from worker.training.splits import SpeakerSplit
 from worker.training.trainer import TrainingResult, TrainSettings
 
@@ -31,6 +33,7 @@ class CardFacts:
     result: TrainingResult
     initialised_from: str
     parameters: int
+    architecture: str
     device: str
     command: str
     minutes: float
@@ -80,6 +83,7 @@ def render_card(facts: CardFacts) -> str:
         clips = getattr(facts.split, part)
         lines.append(f"| {part} | {', '.join(facts.split.speakers(part)) or '-'} | {len(clips)} |")
     lines += ["", "## Training", "", f"- initialised from: {facts.initialised_from}"]
+    lines += [f"- architecture: {facts.architecture}"]
     lines += [f"- {key}: {value}" for key, value in _settings_items(facts.settings)]
     lines += [
         f"- device: {facts.device}; wall time {facts.minutes:.1f} min",
@@ -137,6 +141,16 @@ def metrics_markdown(metrics: Metrics, labels: list[str]) -> list[str]:
         for label, row in zip(labels, metrics.confusion, strict=True)
     ]
     return lines
+
+
+def describe_architecture(config: object) -> str:
+    frame_ms = 1000 * math.prod(config.conv_stride) / SAMPLING_RATE
+    return (
+        f"{len(config.conv_dim)} conv layers ({', '.join(map(str, config.conv_dim))} channels, strides "
+        f"{'-'.join(map(str, config.conv_stride))}: {frame_ms:g} ms frames, "
+        f"{config.feat_extract_norm} norm), hidden {config.hidden_size}, {config.num_hidden_layers} transformer "
+        f"layers, {config.num_attention_heads} heads, FFN {config.intermediate_size}"
+    )
 
 
 def curve_markdown(result: TrainingResult, rows: int = 15) -> list[str]:

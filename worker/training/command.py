@@ -70,7 +70,7 @@ def _train(args: argparse.Namespace) -> int:
 
     from worker.inference import resolve_device
     from worker.training.architecture import SAMPLING_RATE, build_model, feature_extractor
-    from worker.training.card import CardFacts, render_card
+    from worker.training.card import CardFacts, describe_architecture, render_card
     from worker.training.manifest import labels_of, read_manifest
     from worker.training.splits import split_by_speaker
     from worker.training.trainer import TrainSettings, seed_everything, train
@@ -131,6 +131,7 @@ def _train(args: argparse.Namespace) -> int:
         + (f" with {overrides}" if overrides else "")
         + ("" if args.init_from else ", random weights"),
         parameters=sum(p.numel() for p in model.parameters()),
+        architecture=describe_architecture(model.config),
         device=str(device),
         command=command_line(args),
         minutes=(time.monotonic() - started) / 60,
