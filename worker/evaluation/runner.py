@@ -1,14 +1,15 @@
-"""Running every clip of a manifest through the worker's own path: decode_to_mono, then classify."""
+"""Running every clip of a manifest through the worker's own path: stream_mono into classify."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
 
-from shared.audio import decode_to_mono
+from shared.audio import stream_mono
 from shared.errors import AudioError
 from worker.evaluation.metrics import Metrics, compute_metrics
 from worker.evaluation.scope import LabelScope
@@ -53,15 +54,15 @@ def evaluate(
     started = time.perf_counter()
     for clip in tqdm(clips, desc="evaluate", unit="clip", disable=not progress, dynamic_ncols=True):
         try:
-            waveform = decode_to_mono(
-                clip.path, target_rate=classifier.sampling_rate, max_seconds=max_seconds
-            )
-            result = classifier.classify(waveform)
+            with closing(
+                stream_mono(clip.path, target_rate=classifier.sampling_rate, max_seconds=max_seconds)
+            ) as blocks:
+                result = classifier.classify(blocks)
         except AudioError as error:
             # Undecodable or silent throughout: the service fails such a job, so it has no answer to score.
             failures.append((clip, error.code))
             continue
-        seconds = len(waveform) / classifier.sampling_rate
+        seconds = result.segments[-1].end_s
         audio_seconds += seconds
         outcomes.append(
             ClipOutcome(clip, scope.mapping[clip.label], best_label(result.scores, scope.labels), seconds)
