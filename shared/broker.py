@@ -14,12 +14,15 @@ class Queue(StrEnum):
     INFERENCE = "inference"  # single jobs
     BULK = "bulk"  # jobs of batches: workers alternate queues, so a big batch never starves single jobs
     WEBHOOKS = "webhooks"  # deliveries, on their own workers: a slow receiver never holds up inference
+    MAINTENANCE = "maintenance"  # housekeeping sent by the scheduler, run by the webhook workers
 
 
 class TaskName(StrEnum):
     ANALYZE = "jobs.analyze"
     DELIVER_WEBHOOK = "webhooks.deliver"
     DISPATCH_DUE_WEBHOOKS = "webhooks.dispatch_due"
+    RECONCILE_JOBS = "jobs.reconcile"
+    PURGE_EXPIRED = "retention.purge_expired"
 
 
 def uses_filesystem_transport(settings: Settings) -> bool:
@@ -62,6 +65,8 @@ def create_celery(settings: Settings) -> Celery:
             TaskName.ANALYZE.value: {"queue": Queue.INFERENCE.value},
             TaskName.DELIVER_WEBHOOK.value: {"queue": Queue.WEBHOOKS.value},
             TaskName.DISPATCH_DUE_WEBHOOKS.value: {"queue": Queue.WEBHOOKS.value},
+            TaskName.RECONCILE_JOBS.value: {"queue": Queue.MAINTENANCE.value},
+            TaskName.PURGE_EXPIRED.value: {"queue": Queue.MAINTENANCE.value},
         },
         # The scheduler (celery beat) sends what is due; the database says what is due.
         beat_schedule={
@@ -69,6 +74,11 @@ def create_celery(settings: Settings) -> Celery:
                 "task": TaskName.DISPATCH_DUE_WEBHOOKS.value,
                 "schedule": settings.scheduler_interval_seconds,
             },
+            "reconcile-jobs": {
+                "task": TaskName.RECONCILE_JOBS.value,
+                "schedule": settings.reconcile_interval_seconds,
+            },
+            "purge-expired": {"task": TaskName.PURGE_EXPIRED.value, "schedule": 300.0},
         },
         task_publish_retry_policy={"max_retries": 3, "interval_start": 0, "interval_step": 0.5},
         worker_hijack_root_logger=False,

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(default=4, ge=1)
     scheduler_interval_seconds: float = Field(default=5.0, gt=0)
 
+    reconcile_interval_seconds: float = Field(default=30.0, gt=0)
+    requeue_after_seconds: float = Field(default=120.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1)
+    audio_retention_seconds: int = Field(default=0, ge=0)
+    result_retention_days: float = Field(default=30.0, ge=0)
+
     job_lease_seconds: int = Field(default=120, ge=5)
     task_max_retries: int = Field(default=8, ge=0)
     broker_visibility_timeout: int = Field(default=6 * 3600, ge=60)

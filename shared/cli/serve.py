@@ -22,10 +22,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     worker = subparsers.add_parser("worker", help="run an inference worker (single jobs and batches)")
     worker.add_argument("--concurrency", type=int, default=None, help="default: EMOQ_WORKER_CONCURRENCY")
     worker.set_defaults(handler=_worker)
-    webhooks = subparsers.add_parser("webhooks", help="run a webhook delivery worker (no model)")
+    webhooks = subparsers.add_parser(
+        "webhooks", help="run a webhook delivery and housekeeping worker (no model)"
+    )
     webhooks.add_argument("--concurrency", type=int, default=None, help="default: EMOQ_WEBHOOK_CONCURRENCY")
     webhooks.set_defaults(handler=_webhooks)
-    scheduler = subparsers.add_parser("scheduler", help="run the scheduler that sends due webhook retries")
+    scheduler = subparsers.add_parser(
+        "scheduler", help="run the scheduler: due webhook retries, job reconciliation, retention (run one)"
+    )
     scheduler.set_defaults(handler=_scheduler)
     migrate = subparsers.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(handler=_migrate)
