@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from shared.audio import AudioInfo
 from shared.batches.completion import note_job_ended
+from shared.config import get_settings
 from shared.db import after_commit
 from shared.errors import Conflict, EmoQError, NotFound
 from shared.jobs import repository
@@ -239,12 +240,13 @@ EVENT_FOR_STATUS = {
 
 
 def job_ended(session: Session, storage: Storage, job_id: uuid.UUID) -> None:
-    """What follows the end of a job, in the transaction that ended it: its audio goes (it is kept only
-    while needed), its webhook event is recorded, and its batch may now be complete."""
+    """What follows the end of a job, in the transaction that ended it: its audio goes (unless a retention
+    period keeps it; the purge task removes it then), its webhook event is recorded, and its batch may now
+    be complete."""
     job = repository.get(session, job_id, with_result=True)
     if job is None:
         return
-    if job.audio_key is not None:
+    if job.audio_key is not None and get_settings().audio_retention_seconds == 0:
         key, job.audio_key = job.audio_key, None
         session.flush()
         delete_audio_after_commit(session, storage, key)
