@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.problems import install_problem_handlers
+from api.problems import PROBLEM_RESPONSES, install_problem_handlers
 from api.routes import batches, deliveries, health, jobs, models
 from shared.logs import configure_logging
 
@@ -16,6 +16,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
         summary="Speech-emotion recognition as an asynchronous job service",
         docs_url="/docs",
+        responses=PROBLEM_RESPONSES,
     )
     install_problem_handlers(app)
     for router in (health.router, jobs.router, deliveries.router, batches.router, models.router):
