@@ -40,6 +40,8 @@ def broker_transport_options(settings: Settings) -> dict[str, object]:
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
             "store_processed": False,
+            # The default of one poll a second would cap a worker at about one job a second.
+            "polling_interval": 0.05,
         }
     return {
         # Unacked messages come back after this long: it must exceed the longest job.
