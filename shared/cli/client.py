@@ -1,0 +1,229 @@
+"""``emoq submit | batch | status | results | watch``: a client of the public HTTP API, nothing else.
+
+Exit codes scripts can rely on: 0 every job succeeded; 1 a job failed or was cancelled; 2 bad usage or
+a request the server refused (4xx); 3 the server could not be reached or failed (5xx); 4 not found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+OK, JOB_FAILED, REFUSED, UNAVAILABLE, NOT_FOUND = 0, 1, 2, 3, 4
+FINAL = {"succeeded", "failed", "cancelled"}
+POLL_SECONDS = 0.5
+
+
+class ClientSettings(BaseSettings):
+    """Where the client finds the server; flags override these."""
+
+    model_config = SettingsConfigDict(env_prefix="EMOQ_", extra="ignore")
+
+    url: str = "http://127.0.0.1:8000"
+    api_key: str | None = None
+
+
+class ClientError(Exception):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser = subparsers.add_parser(name, help=help_text)
+        parser.add_argument("--url", help="server URL (default: EMOQ_URL or http://127.0.0.1:8000)")
+        parser.add_argument("--api-key", help="API key (default: EMOQ_API_KEY)")
+        return parser
+
+    submit = command("submit", "submit audio files as jobs")
+    submit.add_argument("files", nargs="+", type=Path)
+    submit.add_argument("--wait", action="store_true", help="wait and print the scores")
+    submit.add_argument("--webhook", help="webhook URL notified when each job ends")
+    submit.set_defaults(handler=_run(_submit))
+    batch = command("batch", "submit every audio file of a folder or glob as one batch")
+    batch.add_argument("source", help="a folder, or a glob such as 'calls/*.wav'")
+    batch.add_argument("--wait", action="store_true", help="wait and print the summary")
+    batch.add_argument("--webhook", help="webhook URL notified of every job and of the batch")
+    batch.set_defaults(handler=_run(_batch))
+    status = command("status", "print a job's or a batch's status as JSON")
+    status.add_argument("id")
+    status.set_defaults(handler=_run(_status))
+    results = command("results", "print every finished job of a batch")
+    results.add_argument("batch_id")
+    results.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    results.set_defaults(handler=_run(_results))
+    watch = command("watch", "show a job's or a batch's progress until it ends, then its scores")
+    watch.add_argument("id")
+    watch.set_defaults(handler=_run(_watch))
+
+
+def _run(action: Any) -> Any:
+    def handler(args: argparse.Namespace) -> int:
+        settings = ClientSettings()
+        headers = {"Authorization": f"Bearer {key}"} if (key := args.api_key or settings.api_key) else {}
+        try:
+            with httpx.Client(base_url=args.url or settings.url, headers=headers, timeout=120) as client:
+                return action(client, args)
+        except ClientError as error:
+            print(f"emoq: {error}", file=sys.stderr)
+            return error.exit_code
+        except httpx.HTTPError as error:
+            print(f"emoq: cannot reach the server ({type(error).__name__})", file=sys.stderr)
+            return UNAVAILABLE
+
+    return handler
+
+
+def request(client: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    response = client.request(method, path, **kwargs)
+    if response.status_code < 400:
+        return response
+    try:
+        problem = response.json()
+        message = f"{problem.get('code', response.status_code)}: {problem.get('detail', '')}"
+    except ValueError:
+        message = f"HTTP {response.status_code}"
+    code = (
+        NOT_FOUND if response.status_code == 404 else REFUSED if response.status_code < 500 else UNAVAILABLE
+    )
+    raise ClientError(message, code)
+
+
+def _submit(client: httpx.Client, args: argparse.Namespace) -> int:
+    jobs = []
+    for path in args.files:
+        if not path.is_file():
+            raise ClientError(f"no such file: {path}", REFUSED)
+        data = {"webhook_url": args.webhook} if args.webhook else {}
+        with path.open("rb") as audio:
+            job = request(client, "POST", "/v1/jobs", files={"file": (path.name, audio)}, data=data).json()
+        print(job["id"], path.name, sep="\t")
+        jobs.append(job)
+    if not args.wait:
+        return OK
+    finished = [_wait_job(client, job["id"]) for job in jobs]
+    for job in finished:
+        _print_job(job)
+    return OK if all(job["status"] == "succeeded" for job in finished) else JOB_FAILED
+
+
+def _batch(client: httpx.Client, args: argparse.Namespace) -> int:
+    source = Path(args.source)
+    paths = (
+        sorted(p for p in source.iterdir() if p.is_file())
+        if source.is_dir()
+        else sorted(Path(p) for p in glob.glob(args.source) if Path(p).is_file())
+    )
+    if not paths:
+        raise ClientError(f"no files in {args.source}", REFUSED)
+    data = {"webhook_url": args.webhook} if args.webhook else {}
+    files = [("files", (p.name, p.read_bytes())) for p in paths]
+    created = request(client, "POST", "/v1/batches", files=files, data=data).json()
+    print(created["id"], f"{len(created['job_ids'])} jobs", sep="\t")
+    if not args.wait:
+        return OK
+    batch = _wait_batch(client, created["id"])
+    print(json.dumps(batch["counts"]))
+    return OK if batch["counts"]["succeeded"] == batch["job_count"] else JOB_FAILED
+
+
+def _status(client: httpx.Client, args: argparse.Namespace) -> int:
+    print(json.dumps(_find(client, args.id)[1], indent=2))
+    return OK
+
+
+def _watch(client: httpx.Client, args: argparse.Namespace) -> int:
+    kind, _ = _find(client, args.id)
+    if kind == "batch":
+        batch = _wait_batch(client, args.id)
+        print(json.dumps(batch["counts"]))
+        return OK if batch["counts"]["succeeded"] == batch["job_count"] else JOB_FAILED
+    job = _wait_job(client, args.id)
+    _print_job(job)
+    return OK if job["status"] == "succeeded" else JOB_FAILED
+
+
+def _results(client: httpx.Client, args: argparse.Namespace) -> int:
+    if args.format == "csv":
+        response = request(
+            client, "GET", f"/v1/batches/{args.batch_id}/results", headers={"Accept": "text/csv"}
+        )
+        sys.stdout.write(response.text)
+        return OK
+    lines = request(client, "GET", f"/v1/batches/{args.batch_id}/results").text.splitlines()
+    rows = [json.loads(line) for line in lines]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+        return OK
+    writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
+    writer.writerow(["file", "status", "dominant", "score"])
+    for row in rows:
+        dominant = (row.get("result") or {}).get("dominant") or {}
+        error = (row.get("error") or {}).get("code", "")
+        writer.writerow(
+            [
+                row.get("file") or row["job_id"],
+                row["status"],
+                dominant.get("label", error),
+                f"{dominant['score']:.3f}" if dominant else "",
+            ]
+        )
+    return OK
+
+
+def _find(client: httpx.Client, identifier: str) -> tuple[str, dict[str, Any]]:
+    for kind, path in (("job", f"/v1/jobs/{identifier}"), ("batch", f"/v1/batches/{identifier}")):
+        response = client.get(path)
+        if response.status_code == 200:
+            return kind, response.json()
+        if response.status_code != 404:
+            request(client, "GET", path)  # raises with the server's problem
+    raise ClientError(f"no job or batch {identifier}", NOT_FOUND)
+
+
+def _wait_job(client: httpx.Client, job_id: str) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    with tqdm(total=100, desc=job_id[:8], unit="%", file=sys.stderr, leave=False) as bar:
+        while True:
+            job = request(client, "GET", f"/v1/jobs/{job_id}").json()
+            bar.set_postfix_str(job["status"])
+            bar.update(round(job["progress"] * 100) - bar.n)
+            if job["status"] in FINAL:
+                return job
+            time.sleep(POLL_SECONDS)
+
+
+def _wait_batch(client: httpx.Client, batch_id: str) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    with tqdm(desc=batch_id[:8], unit="job", file=sys.stderr, leave=False) as bar:
+        while True:
+            batch = request(client, "GET", f"/v1/batches/{batch_id}", params={"limit": 1}).json()
+            bar.total = batch["job_count"]
+            done = sum(batch["counts"][status] for status in FINAL)
+            bar.update(done - bar.n)
+            if batch["status"] == "completed":
+                return batch
+            time.sleep(POLL_SECONDS)
+
+
+def _print_job(job: dict[str, Any]) -> None:
+    name = job["input"].get("filename") or job["id"]
+    if job["status"] != "succeeded":
+        error = job.get("error") or {}
+        print(f"{name}: {job['status']} {error.get('code', '')} {error.get('message', '')}".rstrip())
+        return
+    print(f"{name}: {job['result']['dominant']['label']}")
+    for score in job["result"]["scores"]:
+        print(f"  {score['label']:<10} {score['score']:6.3f}  {'#' * round(score['score'] * 40)}")
