@@ -28,6 +28,12 @@ def run_offline() -> None:
 def run_online() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode copies a table, drops the original and renames the copy. With foreign keys on,
+            # that DROP deletes every row that references the table (ON DELETE CASCADE): job results,
+            # webhook events, a batch's jobs. SQLite ignores this pragma inside a transaction, hence here.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         # Batch mode lets the same migrations alter tables on SQLite, which cannot ALTER most things.
         context.configure(
             connection=connection,
@@ -37,6 +43,10 @@ def run_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left rows whose references are missing: {broken[:5]}")
     engine.dispose()
 
 

@@ -1,5 +1,6 @@
 """Every table, re-exported so Alembic sees the whole schema through ``Base.metadata``."""
 
+from shared.models.api_key import ApiKey
 from shared.models.base import Base
 from shared.models.batch import Batch
 from shared.models.job import FINAL_STATUSES, Job, JobStatus
@@ -9,6 +10,7 @@ from shared.models.webhook import DeliveryStatus, EventType, WebhookAttempt, Web
 
 __all__ = [
     "FINAL_STATUSES",
+    "ApiKey",
     "Base",
     "Batch",
     "DeliveryStatus",

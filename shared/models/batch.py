@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Uuid
+from sqlalchemy import JSON, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import Base, UTCDateTime, utcnow
@@ -22,3 +22,5 @@ class Batch(Base):
     job_count: Mapped[int] = mapped_column(Integer)
     webhook_url: Mapped[str | None] = mapped_column(String(2048))
     client_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON)
+    # The key that submitted it; None when auth is disabled.
+    owner_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_keys.id"), index=True)

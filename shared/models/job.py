@@ -5,7 +5,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.base import Base, UTCDateTime, utcnow
@@ -42,6 +54,8 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
 
+    # The key that submitted it; None when auth is disabled. Every client read is filtered by it.
+    owner_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_keys.id"))
     batch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("batches.id", ondelete="CASCADE"))
     position: Mapped[int | None] = mapped_column(Integer)
 
@@ -59,7 +73,8 @@ class Job(Base):
     channels: Mapped[int | None] = mapped_column(Integer)
     client_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON)
     webhook_url: Mapped[str | None] = mapped_column(String(2048))
-    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # Unique per owner, see the constraints below.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
 
     # Where the audio lives while it is needed; cleared once it is deleted.
     audio_key: Mapped[str | None] = mapped_column(String(255))
@@ -80,4 +95,18 @@ class Job(Base):
         Index("ix_jobs_created_at_id", "created_at", "id"),
         Index("ix_jobs_status_created_at", "status", "created_at"),
         Index("ix_jobs_batch_id_position", "batch_id", "position"),
+        # A key's list, newest first, and its submissions in the last minute (the rate limit).
+        Index("ix_jobs_owner_key_id_created_at_id", "owner_key_id", "created_at", "id"),
+        # A key's queued and processing jobs (the quota).
+        Index("ix_jobs_owner_key_id_status", "owner_key_id", "status"),
+        # Each key has its own idempotency keys. NULLs are distinct in a unique constraint, so jobs
+        # without an owner (auth disabled) get a partial unique index of their own.
+        UniqueConstraint("owner_key_id", "idempotency_key", name="uq_jobs_owner_key_id_idempotency_key"),
+        Index(
+            "uq_jobs_idempotency_key_without_owner",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("owner_key_id IS NULL"),
+            sqlite_where=text("owner_key_id IS NULL"),
+        ),
     )

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Uuid,
+    column,
+    create_engine,
+    func,
+    insert,
+    inspect,
+    select,
+    table,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from shared.migrate import upgrade_to_head
-from shared.models import Base
+from shared.migrate import alembic_config, upgrade_to_head
+from shared.models import ApiKey, Base, Job, JobStatus
 from tests.integration.stack import create_database, drop_database, require_services
 
 
@@ -35,3 +53,113 @@ def test_migrations_match_models_on_postgres() -> None:
         assert_schema_matches_models(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
     finally:
         drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def empty_database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'schema.db'}"
+        return
+    require_services()
+    name = create_database()
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        drop_database(name)
+
+
+UTC_TIME = DateTime(timezone=True)
+
+
+def test_ownership_migration_keeps_every_row_and_goes_back(empty_database: str) -> None:
+    # On SQLite, batch mode rebuilds jobs and batches; with foreign keys on, that would cascade-delete
+    # the results, events and batch jobs that reference them.
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0002")
+    engine = create_engine(empty_database)
+    batch_id, job_id, now = uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)
+    # The tables as revision 0002 has them: the columns that need a value, typed for both backends.
+    stamps = ("created_at", "updated_at")
+    batches = table(
+        "batches", column("id", Uuid), *(column(c, UTC_TIME) for c in stamps), column("job_count")
+    )
+    jobs = table(
+        "jobs",
+        *(column(c, Uuid) for c in ("id", "batch_id")),
+        *(column(c, UTC_TIME) for c in stamps),
+        *(column(c) for c in ("status", "attempts", "progress", "idempotency_key")),
+    )
+    results = table(
+        "job_results",
+        column("job_id", Uuid),
+        column("created_at", UTC_TIME),
+        *(column(c) for c in ("model_id", "model_revision", "dominant_label", "dominant_score")),
+        *(column(c, JSON) for c in ("scores", "segments")),
+    )
+    with engine.begin() as connection:
+        connection.execute(insert(batches).values(id=batch_id, created_at=now, updated_at=now, job_count=1))
+        connection.execute(
+            insert(jobs).values(
+                id=job_id,
+                status="succeeded",
+                created_at=now,
+                updated_at=now,
+                attempts=1,
+                progress=1.0,
+                batch_id=batch_id,
+                idempotency_key="k",
+            )
+        )
+        connection.execute(
+            insert(results).values(
+                job_id=job_id,
+                created_at=now,
+                model_id="m",
+                model_revision="r",
+                dominant_label="sad",
+                dominant_score=1.0,
+                scores=[],
+                segments=[],
+            )
+        )
+
+    def counts() -> list[int]:
+        with engine.connect() as connection:
+            return [
+                connection.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (batches, jobs, results)
+            ]
+
+    command.upgrade(config, "head")
+    assert counts() == [1, 1, 1]
+    command.downgrade(config, "0002")
+    assert counts() == [1, 1, 1]
+    engine.dispose()
+
+
+def test_idempotency_keys_are_unique_per_owner_and_among_jobs_without_one(empty_database: str) -> None:
+    upgrade_to_head(empty_database)
+    engine = create_engine(empty_database)
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    with Session(engine) as session:
+        session.add_all(
+            [
+                ApiKey(id=alice, name="alice", prefix="emoq_a", key_hash="a" * 64),
+                ApiKey(id=bob, name="bob", prefix="emoq_b", key_hash="b" * 64),
+            ]
+        )
+        session.commit()
+
+    def add(owner: uuid.UUID | None, key: str) -> bool:
+        with Session(engine) as session:
+            session.add(Job(owner_key_id=owner, idempotency_key=key, status=JobStatus.QUEUED))
+            try:
+                session.commit()
+            except IntegrityError:
+                return False
+        return True
+
+    assert [add(alice, "k"), add(bob, "k"), add(None, "k")] == [True, True, True]
+    assert [add(alice, "k"), add(bob, "k"), add(None, "k")] == [False, False, False]
+    assert add(alice, "other") and add(None, "other")
+    engine.dispose()
