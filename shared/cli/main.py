@@ -13,6 +13,8 @@ import sys
 
 COMMAND_MODULES = (
     "shared.cli.serve",
+    "shared.cli.client",
+    "shared.cli.keys",
     "worker.training.command",
     "worker.evaluation.command",
 )
