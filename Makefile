@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 run: install
-	$(BIN)/emoq run
+	EMOQ_AUTH_DISABLED=true $(BIN)/emoq run
 
 test: install lint
 	$(BIN)/pytest

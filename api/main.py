@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.deps import client_route_dependencies
 from api.problems import PROBLEM_RESPONSES, install_problem_handlers
 from api.routes import batches, deliveries, health, jobs, models
+from shared.config import get_settings
 from shared.logs import configure_logging
 
 
@@ -19,6 +21,9 @@ def create_app() -> FastAPI:
         responses=PROBLEM_RESPONSES,
     )
     install_problem_handlers(app)
-    for router in (health.router, jobs.router, deliveries.router, batches.router, models.router):
-        app.include_router(router)
+    app.include_router(health.router)
+    # Authentication happens here, once for every client route, not in each handler.
+    authenticated = client_route_dependencies(get_settings())
+    for router in (jobs.router, deliveries.router, batches.router, models.router):
+        app.include_router(router, dependencies=authenticated)
     return app

@@ -65,8 +65,7 @@ def problem(
 
 
 async def _domain_error(request: Request, exc: EmoQError) -> JSONResponse:
-    headers = {"Retry-After": "5"} if exc.status == 503 else None
-    return problem(request, exc.status, exc.code, exc.message, title=exc.title, headers=headers)
+    return problem(request, exc.status, exc.code, exc.message, title=exc.title, headers=exc.headers or None)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -18,8 +19,11 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production"] = "development"
     data_dir: Path = Path("var")
-    database_url: str = Field(default="", description="Empty: SQLite file in data_dir")
-    broker_url: str = Field(default="", description="Empty: the serverless filesystem transport in data_dir")
+    # repr=False: URLs may carry passwords, and settings must be safe to print or log.
+    database_url: str = Field(default="", repr=False, description="Empty: SQLite file in data_dir")
+    broker_url: str = Field(
+        default="", repr=False, description="Empty: the serverless filesystem transport in data_dir"
+    )
     storage_dir: Path | None = None
 
     model: str = str(SHIPPED_MODEL)
@@ -58,6 +62,11 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=1, ge=1)
     torch_threads: int = Field(default=0, ge=0, description="0: the cores shared out among worker processes")
 
+    # Auth is on unless turned off, and it may be turned off only where nobody else can connect.
+    auth_disabled: bool = False
+    rate_limit_per_minute: int = Field(default=600, ge=1, description="Jobs created per key per minute")
+    max_active_jobs_per_key: int = Field(default=10000, ge=1, description="Queued + processing per key")
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     log_level: str = "INFO"
@@ -71,6 +80,15 @@ class Settings(BaseSettings):
             self.broker_url = "filesystem://"
         if self.storage_dir is None:
             self.storage_dir = self.data_dir / "audio"
+        return self
+
+    @model_validator(mode="after")
+    def _auth_off_only_on_loopback(self) -> Settings:
+        if self.auth_disabled and not is_loopback_host(self.api_host):
+            raise ValueError(
+                f"EMOQ_AUTH_DISABLED=true is refused with EMOQ_API_HOST={self.api_host}: "
+                "without API keys the API may only listen on a loopback address (127.0.0.1, ::1, localhost)"
+            )
         return self
 
     @field_validator("webhook_secret")
@@ -103,6 +121,16 @@ class Settings(BaseSettings):
     @property
     def json_logs(self) -> bool:
         return self.log_format == "json" or (self.log_format == "auto" and self.env == "production")
+
+
+def is_loopback_host(host: str) -> bool:
+    """Only this machine can connect to it. A host name other than localhost may resolve anywhere."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @lru_cache

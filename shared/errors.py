@@ -17,6 +17,11 @@ class EmoQError(Exception):
         if code is not None:
             self.code = code
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer needs to be actionable (when to retry, how to authenticate)."""
+        return {"Retry-After": "5"} if self.status == 503 else {}
+
 
 class AudioError(EmoQError):
     """The input is not usable audio. Permanent: retrying the same bytes cannot help."""
@@ -63,6 +68,34 @@ class Conflict(EmoQError):
     code = "conflict"
     status = 409
     title = "Conflict"
+
+
+class Unauthorized(EmoQError):
+    """No valid API key. One code and one message for missing, unknown and revoked keys alike."""
+
+    code = "unauthorized"
+    status = 401
+    title = "Unauthorized"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class TooManyRequests(EmoQError):
+    """A key's rate limit or quota of active jobs is reached; worth retrying after ``retry_after`` s."""
+
+    code = "too_many_requests"
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, message: str, *, code: str, retry_after: int) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, retry_after)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class ServiceUnavailable(EmoQError):

@@ -40,10 +40,14 @@ def reset_process_state() -> None:
 
 @pytest.fixture
 def embedded(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """The embedded default in a temporary folder: SQLite, filesystem broker, local storage; migrated."""
+    """The embedded default in a temporary folder: SQLite, filesystem broker, local storage; migrated.
+
+    Auth is disabled, as ``make run`` has it; tests of access control turn it on (``tests/api/test_auth.py``).
+    """
     for name in list(os.environ):
         if name.startswith("EMOQ_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("EMOQ_AUTH_DISABLED", "true")
     monkeypatch.setenv("EMOQ_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("EMOQ_MODEL", str(tiny_model))
     reset_process_state()

@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from api.deps import SessionDep, SettingsDep, StorageDep
+from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
 from api.forms import openapi_body, parse_http_url, parse_metadata
 from api.intake import job_from_file, job_from_url, require_webhook_secret
 from api.routes.jobs import ENVELOPE_BYTES, FIELD_BYTES_FACTOR
@@ -50,7 +50,12 @@ BATCH_BODY = openapi_body(
     summary="Submit many recordings at once: files, audio URLs, or both",
 )
 async def create_batch(
-    request: Request, response: Response, session: SessionDep, settings: SettingsDep, storage: StorageDep
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: CallerDep,
+    settings: SettingsDep,
+    storage: StorageDep,
 ) -> BatchCreated:
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
@@ -79,7 +84,7 @@ async def create_batch(
             for position, job in enumerate(new.jobs)
         ],
     )
-    batch, jobs = await run_in_threadpool(batches.create_batch, session, storage, new)
+    batch, jobs = await run_in_threadpool(batches.create_batch, session, storage, caller, new)
     response.headers["Location"] = f"/v1/batches/{batch.id}"
     return BatchCreated(id=batch.id, job_ids=[job.id for job in jobs])
 
@@ -132,10 +137,11 @@ def _url_list(raw: str | None) -> list[str]:
 def read_batch(
     batch_id: uuid.UUID,
     session: SessionDep,
+    caller: CallerDep,
     cursor: Annotated[int | None, Query(description="`next_cursor` of the previous page", ge=0)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> BatchRead:
-    batch = batches.get_batch(session, batch_id)
+    batch = batches.get_batch(session, caller, batch_id)
     jobs = repository.jobs_page(
         session, batch_id, after_position=-1 if cursor is None else cursor - 1, limit=limit + 1
     )
@@ -148,9 +154,11 @@ def read_batch(
 
 
 @router.delete("/{batch_id}", summary="Cancel every job of the batch that has not finished")
-def cancel_batch(batch_id: uuid.UUID, session: SessionDep, storage: StorageDep) -> BatchRead:
-    batches.cancel_batch(session, storage, batch_id)
-    return read_batch(batch_id, session)
+def cancel_batch(
+    batch_id: uuid.UUID, session: SessionDep, caller: CallerDep, storage: StorageDep
+) -> BatchRead:
+    batches.cancel_batch(session, storage, caller, batch_id)
+    return read_batch(batch_id, session, caller)
 
 
 @router.get(
@@ -159,9 +167,13 @@ def cancel_batch(batch_id: uuid.UUID, session: SessionDep, storage: StorageDep) 
     responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
 )
 def batch_results(
-    batch_id: uuid.UUID, session: SessionDep, accept: Annotated[str | None, Header()] = None
+    batch_id: uuid.UUID,
+    session: SessionDep,
+    caller: CallerDep,
+    accept: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
-    batches.get_batch(session, batch_id)
+    # The batch is the caller's, so are its jobs: the stream below reads them by the batch's id.
+    batches.get_batch(session, caller, batch_id)
     as_csv = "text/csv" in (accept or "")
     labels = repository.result_labels(session, batch_id) if as_csv else []
     # The stream outlives the request's session, so it reads through its own.

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from api.deps import SessionDep
+from api.deps import CallerDep, SessionDep
 from shared.jobs import service as jobs
 from shared.webhooks import events as webhooks
 from shared.webhooks.schemas import DeliveryLog, WebhookEventRead
@@ -15,8 +15,8 @@ router = APIRouter(prefix="/v1/jobs", tags=["webhooks"])
 
 
 @router.get("/{job_id}/deliveries", summary="The job's webhook events and every delivery attempt")
-def list_deliveries(job_id: uuid.UUID, session: SessionDep) -> DeliveryLog:
-    jobs.get_job(session, job_id)  # 404 for an unknown job
+def list_deliveries(job_id: uuid.UUID, session: SessionDep, caller: CallerDep) -> DeliveryLog:
+    jobs.get_job(session, caller, job_id)  # 404 for an unknown job, or another key's
     return DeliveryLog.build(*webhooks.deliveries_of_job(session, job_id))
 
 
@@ -26,6 +26,6 @@ def list_deliveries(job_id: uuid.UUID, session: SessionDep) -> DeliveryLog:
     summary="Send the job's latest webhook event again",
     responses={409: {"description": "The job has no webhook event (code `no_webhook_event`)"}},
 )
-def resend_delivery(job_id: uuid.UUID, session: SessionDep) -> WebhookEventRead:
-    jobs.get_job(session, job_id)
+def resend_delivery(job_id: uuid.UUID, session: SessionDep, caller: CallerDep) -> WebhookEventRead:
+    jobs.get_job(session, caller, job_id)
     return WebhookEventRead.from_event(webhooks.resend_last(session, job_id))

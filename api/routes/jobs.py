@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from api.deps import SessionDep, SettingsDep, StorageDep
+from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
 from api.forms import openapi_body, parse_http_url, parse_metadata
 from api.intake import job_from_file, job_from_url, require_webhook_secret
 from api.uploads import receive_form
@@ -52,6 +52,7 @@ async def create_job(
     request: Request,
     response: Response,
     session: SessionDep,
+    caller: CallerDep,
     settings: SettingsDep,
     storage: StorageDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
@@ -62,7 +63,7 @@ async def create_job(
         new = await _job_from_form(request, session, settings, storage)
     require_webhook_secret(new.webhook_url, settings)
     job, created = await run_in_threadpool(
-        service.create_job, session, replace(new, idempotency_key=idempotency_key)
+        service.create_job, session, caller, replace(new, idempotency_key=idempotency_key)
     )
     if not created:
         if new.blob is not None:
@@ -123,14 +124,16 @@ async def _job_from_form(request: Request, session: Session, settings: Settings,
 def read_job(
     job_id: uuid.UUID,
     session: SessionDep,
+    caller: CallerDep,
     segments: Annotated[bool, Query(description="Include the timeline of windows")] = True,
 ) -> JobRead:
-    return JobRead.from_job(service.get_job(session, job_id), with_segments=segments)
+    return JobRead.from_job(service.get_job(session, caller, job_id), with_segments=segments)
 
 
-@router.get("", summary="List jobs, newest first")
+@router.get("", summary="List the caller's jobs, newest first")
 def list_jobs(
     session: SessionDep,
+    caller: CallerDep,
     status_: Annotated[JobStatus | None, Query(alias="status")] = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
@@ -139,7 +142,7 @@ def list_jobs(
     segments: bool = False,
 ) -> JobPage:
     filters = repository.JobFilter(status=status_, created_after=created_after, created_before=created_before)
-    jobs = repository.list_page(session, filters, after=decode_cursor(cursor), limit=limit + 1)
+    jobs = repository.list_page(session, caller, filters, after=decode_cursor(cursor), limit=limit + 1)
     page, more = jobs[:limit], len(jobs) > limit
     return JobPage(
         items=[JobRead.from_job(job, with_segments=segments) for job in page],
@@ -148,8 +151,8 @@ def list_jobs(
 
 
 @router.delete("/{job_id}", summary="Cancel a job that has not finished and delete its audio")
-def cancel_job(job_id: uuid.UUID, session: SessionDep, storage: StorageDep) -> JobRead:
-    return JobRead.from_job(service.cancel_job(session, storage, job_id))
+def cancel_job(job_id: uuid.UUID, session: SessionDep, caller: CallerDep, storage: StorageDep) -> JobRead:
+    return JobRead.from_job(service.cancel_job(session, storage, caller, job_id))
 
 
 def encode_cursor(created_at: datetime, job_id: uuid.UUID) -> str:

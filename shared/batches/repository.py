@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from shared.auth.caller import Caller, owned_by
 from shared.models import FINAL_STATUSES, Batch, Job, JobResultRow
 from shared.models.base import utcnow
 
@@ -17,6 +18,12 @@ def get(session: Session, batch_id: uuid.UUID, *, for_update: bool = False) -> B
     query = select(Batch).where(Batch.id == batch_id).execution_options(populate_existing=True)
     # Row lock (PostgreSQL): the jobs of one batch end one at a time, so exactly one sees the last end.
     return session.scalar(query.with_for_update() if for_update else query)
+
+
+def get_visible(session: Session, caller: Caller, batch_id: uuid.UUID) -> Batch | None:
+    """The batch if it belongs to the caller: another key's batch is simply not found."""
+    query = select(Batch).where(Batch.id == batch_id, owned_by(Batch.owner_key_id, caller))
+    return session.scalar(query.execution_options(populate_existing=True))
 
 
 def add(session: Session, batch: Batch) -> Batch:

@@ -44,18 +44,26 @@ def _migrate(_: argparse.Namespace) -> None:
     log.info("database is at the latest migration")
 
 
-def _api(args: argparse.Namespace) -> None:
+def _api(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from shared.config import is_loopback_host
+
     settings = get_settings()
+    host = args.host or settings.api_host
+    if settings.auth_disabled and not is_loopback_host(host):
+        # The same rule the settings enforce for EMOQ_API_HOST, which --host would otherwise get around.
+        log.error("refusing to serve on %s with EMOQ_AUTH_DISABLED=true: use a loopback address", host)
+        return 2
     uvicorn.run(
         "api.main:create_app",
         factory=True,
-        host=args.host or settings.api_host,
+        host=host,
         port=args.port or settings.api_port,
         log_config=None,
         proxy_headers=True,
     )
+    return 0
 
 
 def _worker(args: argparse.Namespace) -> None:

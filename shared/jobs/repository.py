@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from shared.auth.caller import Caller, owned_by
 from shared.models import FINAL_STATUSES, Job, JobResultRow, JobStatus, ServedModel
 from shared.models.base import utcnow
 
@@ -26,8 +27,20 @@ def get(session: Session, job_id: uuid.UUID, *, with_result: bool = False) -> Jo
     return session.get(Job, job_id, options=options, populate_existing=True)
 
 
-def get_by_idempotency_key(session: Session, key: str) -> Job | None:
-    return session.scalar(select(Job).where(Job.idempotency_key == key).options(selectinload(Job.result)))
+def get_visible(session: Session, caller: Caller, job_id: uuid.UUID) -> Job | None:
+    """The job with its result, if it belongs to the caller: another key's job is simply not found."""
+    query = (
+        select(Job)
+        .where(Job.id == job_id, owned_by(Job.owner_key_id, caller))
+        .options(selectinload(Job.result))
+        .execution_options(populate_existing=True)
+    )
+    return session.scalar(query)
+
+
+def get_by_idempotency_key(session: Session, caller: Caller, key: str) -> Job | None:
+    query = select(Job).where(Job.idempotency_key == key, owned_by(Job.owner_key_id, caller))
+    return session.scalar(query.options(selectinload(Job.result)))
 
 
 def add(session: Session, job: Job) -> Job:
@@ -37,10 +50,20 @@ def add(session: Session, job: Job) -> Job:
 
 
 def list_page(
-    session: Session, filters: JobFilter, *, after: tuple[datetime, uuid.UUID] | None, limit: int
+    session: Session,
+    caller: Caller,
+    filters: JobFilter,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
 ) -> list[Job]:
-    """Newest first; ``after`` is the (created_at, id) of the last row of the previous page."""
-    query = select(Job).options(selectinload(Job.result)).order_by(Job.created_at.desc(), Job.id.desc())
+    """The caller's jobs, newest first; ``after`` is the (created_at, id) of the previous page's last row."""
+    query = (
+        select(Job)
+        .where(owned_by(Job.owner_key_id, caller))
+        .options(selectinload(Job.result))
+        .order_by(Job.created_at.desc(), Job.id.desc())
+    )
     if filters.status is not None:
         query = query.where(Job.status == filters.status)
     if filters.created_after is not None:
@@ -53,6 +76,30 @@ def list_page(
             or_(Job.created_at < created_at, (Job.created_at == created_at) & (Job.id < job_id))
         )
     return list(session.scalars(query.limit(limit)))
+
+
+def count_created_since(session: Session, caller: Caller, since: datetime) -> int:
+    query = select(func.count()).where(owned_by(Job.owner_key_id, caller), Job.created_at >= since)
+    return session.scalar(query) or 0
+
+
+def nth_created_since(session: Session, caller: Caller, since: datetime, n: int) -> datetime | None:
+    """When the caller's ``n``-th oldest job since ``since`` was created (n counts from 1)."""
+    query = (
+        select(Job.created_at)
+        .where(owned_by(Job.owner_key_id, caller), Job.created_at >= since)
+        .order_by(Job.created_at)
+        .offset(n - 1)
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def count_active(session: Session, caller: Caller) -> int:
+    query = select(func.count()).where(
+        owned_by(Job.owner_key_id, caller), Job.status.in_((JobStatus.QUEUED, JobStatus.PROCESSING))
+    )
+    return session.scalar(query) or 0
 
 
 def claim(session: Session, job_id: uuid.UUID, *, owner: str, lease_seconds: int) -> bool:

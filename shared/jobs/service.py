@@ -12,11 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.audio import AudioInfo
+from shared.auth.caller import Caller
 from shared.batches.completion import note_job_ended
 from shared.config import get_settings
 from shared.db import after_commit
 from shared.errors import Conflict, EmoQError, NotFound
 from shared.jobs import repository
+from shared.jobs.admission import admit
 from shared.jobs.queue import enqueue_analysis
 from shared.models import EventType, Job, JobResultRow, JobStatus
 from shared.models.base import utcnow
@@ -48,23 +50,25 @@ class NewJob:
     position: int | None = None
 
 
-def create_job(session: Session, new: NewJob) -> tuple[Job, bool]:
-    """Record an accepted job and queue it. Returns the job and whether it is new.
+def create_job(session: Session, caller: Caller, new: NewJob) -> tuple[Job, bool]:
+    """Record an accepted job for the caller and queue it. Returns the job and whether it is new.
 
-    A retried submission with the same idempotency key returns the first job; the same key with other
-    audio is a client error rather than a silent mix-up.
+    A retried submission with the same idempotency key (the caller's own: keys never see each other's)
+    returns the first job; the same key with other audio is a client error rather than a silent mix-up.
+    A replay is not a new submission, so only a new job counts against the caller's limits.
     """
     if new.idempotency_key is not None:
-        existing = repository.get_by_idempotency_key(session, new.idempotency_key)
+        existing = repository.get_by_idempotency_key(session, caller, new.idempotency_key)
         if existing is not None:
             return _replay(existing, new), False
-    job = _job_row(new)
+    admit(session, caller, jobs=1, active=0 if new.error else 1)
+    job = _job_row(new, caller)
     try:
         with session.begin_nested():
             repository.add(session, job)
     except IntegrityError:
         # Two identical retries raced; the other one won and its job is the answer.
-        existing = repository.get_by_idempotency_key(session, new.idempotency_key or "")
+        existing = repository.get_by_idempotency_key(session, caller, new.idempotency_key or "")
         if existing is None:
             raise
         return _replay(existing, new), False
@@ -73,11 +77,20 @@ def create_job(session: Session, new: NewJob) -> tuple[Job, bool]:
     return job, True
 
 
-def _job_row(new: NewJob) -> Job:
+def add_batch_job(session: Session, caller: Caller, new: NewJob) -> Job:
+    """One job of a batch: admitted together with its batch, and without an idempotency key."""
+    job = repository.add(session, _job_row(new, caller))
+    if new.error is None:
+        enqueue_analysis(session, job.id, bulk=True)
+    return job
+
+
+def _job_row(new: NewJob, caller: Caller) -> Job:
     info, blob, now = new.info, new.blob, utcnow()
     failed = new.error is not None
     return Job(
         id=new.id,
+        owner_key_id=caller.key_id,
         status=JobStatus.FAILED if failed else JobStatus.QUEUED,
         batch_id=new.batch_id,
         position=new.position,
@@ -111,19 +124,20 @@ def _replay(existing: Job, new: NewJob) -> Job:
     return existing
 
 
-def get_job(session: Session, job_id: uuid.UUID) -> Job:
-    job = repository.get(session, job_id, with_result=True)
+def get_job(session: Session, caller: Caller, job_id: uuid.UUID) -> Job:
+    """The caller's job; another key's job is a 404 like one that does not exist, revealing nothing."""
+    job = repository.get_visible(session, caller, job_id)
     if job is None:
         raise NotFound(f"no job {job_id}", code="job_not_found")
     return job
 
 
-def cancel_job(session: Session, storage: Storage, job_id: uuid.UUID) -> Job:
+def cancel_job(session: Session, storage: Storage, caller: Caller, job_id: uuid.UUID) -> Job:
     """Cancel a job that has not finished and drop its audio. A finished job is returned unchanged."""
-    get_job(session, job_id)
+    get_job(session, caller, job_id)
     if repository.finish_unless_final(session, job_id, status=JobStatus.CANCELLED):
         job_ended(session, storage, job_id)
-    return get_job(session, job_id)
+    return get_job(session, caller, job_id)
 
 
 def delete_audio_after_commit(session: Session, storage: Storage, key: str | None) -> None:

@@ -8,13 +8,38 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from shared.auth import service as keys
 from shared.config import Settings
+from shared.db import session_scope
 
 
 @pytest.fixture
 def client(embedded: Settings) -> Iterator[TestClient]:
     with TestClient(create_app()) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def secured(embedded: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The embedded default with auth on, as in production."""
+    monkeypatch.setattr(embedded, "auth_disabled", False)
+    return embedded
+
+
+@pytest.fixture
+def secured_client(secured: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+def new_key(name: str = "test") -> str:
+    """A key made by the code `emoq keys create` runs."""
+    with session_scope() as session:
+        return keys.create_key(session, name).key
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
 
 
 def submit(

@@ -24,6 +24,8 @@ WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"emoq-integration-tests-secret!!")
 # Tiny windows and one window per forward pass make a 9 s clip take seconds with the tiny model,
 # long enough to cancel it or deliver it twice while it runs.
 STACK_ENV = {
+    # Served as `make run` serves, on 127.0.0.1 without API keys; tests/api covers access control.
+    "EMOQ_AUTH_DISABLED": "true",
     "EMOQ_WINDOW_SECONDS": "0.02",
     "EMOQ_INFERENCE_BATCH_SIZE": "1",
     "EMOQ_WORKER_CONCURRENCY": "2",

@@ -49,7 +49,14 @@ class Stack:
     def __init__(self, root: Path, env: dict[str, str]) -> None:
         self.root = root
         self.port = free_port()
-        self.env = {**os.environ, **env, "EMOQ_API_PORT": str(self.port), "PYTHONUNBUFFERED": "1"}
+        # Like `make run`, keyless on 127.0.0.1 unless the stack's env says otherwise.
+        self.env = {
+            "EMOQ_AUTH_DISABLED": "true",
+            **os.environ,
+            **env,
+            "EMOQ_API_PORT": str(self.port),
+            "PYTHONUNBUFFERED": "1",
+        }
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
 

@@ -13,7 +13,7 @@ from shared.broker import Queue, TaskName
 from shared.models import JobResultRow
 from tests.audio_factory import write_tone
 from tests.bad_audio import BAD_UPLOADS, MAX_AUDIO_SECONDS_FOR_BAD_UPLOADS, BadUpload
-from tests.integration.conftest import RunningService
+from tests.integration.conftest import WEBHOOK_SECRET, RunningService
 from tests.model_factory import LABELS
 
 pytestmark = pytest.mark.integration
@@ -130,3 +130,4 @@ def test_worker_never_logs_audio_or_secrets(service: RunningService) -> None:
     assert "job succeeded" in logs
     assert "RIFF" not in logs
     assert "postgresql+psycopg://" not in logs
+    assert WEBHOOK_SECRET.removeprefix("whsec_") not in logs
