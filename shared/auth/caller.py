@@ -15,10 +15,6 @@ class Caller:
 
     key_id: uuid.UUID | None
 
-    @property
-    def is_anonymous(self) -> bool:
-        return self.key_id is None
-
 
 ANONYMOUS = Caller(key_id=None)
 
