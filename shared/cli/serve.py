@@ -12,7 +12,7 @@ log = logging.getLogger("emoq")
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     run = subparsers.add_parser(
-        "run", help="migrate, then serve the API and a worker, restarting the worker if it dies"
+        "run", help="migrate, then serve the API, a worker, webhooks and the scheduler; restart what dies"
     )
     run.set_defaults(handler=_run)
     api = subparsers.add_parser("api", help="serve the HTTP API")
