@@ -7,16 +7,18 @@ from pathlib import Path
 
 import yaml
 
+from shared.cli.client import ClientSettings
 from shared.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {f"EMOQ_{name.upper()}" for name in Settings.model_fields}
+CLIENT_SETTINGS = {f"EMOQ_{name.upper()}" for name in ClientSettings.model_fields}
 
 
 def test_every_setting_is_documented_in_the_readme_and_nothing_else_is() -> None:
     documented = set(re.findall(r"^\| `(EMOQ_[A-Z_]+)`", (ROOT / "README.md").read_text(), re.MULTILINE))
 
-    assert documented == SETTINGS
+    assert documented == SETTINGS | CLIENT_SETTINGS
 
 
 def test_compose_sets_only_real_settings_and_wires_the_services() -> None:
