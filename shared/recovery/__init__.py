@@ -1,0 +1,1 @@
+"""Recovery and retention: jobs whose worker died or whose broker message was lost, and expired data."""

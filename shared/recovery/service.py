@@ -1,0 +1,89 @@
+"""Putting lost and abandoned jobs back on track, in domain terms. Functions here flush; the caller commits.
+
+Every decision is a conditional UPDATE on the job row, so a worker that claims the job at the same moment
+keeps it, and two reconcilers running at once cannot both requeue or fail one job; a message sent twice
+is harmless, as the claim drops the second delivery.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy.orm import Session
+
+from shared.jobs.queue import enqueue_analysis
+from shared.jobs.service import job_ended
+from shared.recovery import repository
+from shared.recovery.repository import AbandonedJob
+from shared.storage import Storage
+
+WORKER_CRASHED = "worker_crashed"
+
+
+class Recovery(Enum):
+    FAILED = "failed"  # out of attempts: it ended as failed with worker_crashed
+    REQUEUED = "requeued"  # back in the queue and sent again
+    NONE = "none"  # a worker claimed it in the meantime
+
+
+def recover_abandoned(
+    session: Session, storage: Storage, job: AbandonedJob, *, max_attempts: int
+) -> Recovery:
+    """A job whose lease expired while processing: its worker died (or was cut off for longer than the
+    lease). With attempts left it is queued and sent again; without, it fails like any other job ends."""
+    if job.attempts >= max_attempts:
+        failed = fail_if_exhausted(session, storage, job.id, max_attempts=max_attempts)
+        return Recovery.FAILED if failed else Recovery.NONE
+    if not repository.requeue_if_abandoned(session, job.id, max_attempts=max_attempts):
+        return Recovery.NONE
+    enqueue_analysis(session, job.id, bulk=job.bulk)
+    return Recovery.REQUEUED
+
+
+def fail_if_exhausted(session: Session, storage: Storage, job_id: uuid.UUID, *, max_attempts: int) -> bool:
+    """End an abandoned job that has used up its attempts: its audio, webhook and batch follow as for any
+    failure. Also asked before every claim, so a redelivered message cannot start a fourth attempt."""
+    if not repository.fail_if_abandoned(
+        session,
+        job_id,
+        max_attempts=max_attempts,
+        code=WORKER_CRASHED,
+        message=f"the worker analysing this job stopped on each of its {max_attempts} attempts",
+    ):
+        return False
+    job_ended(session, storage, job_id)
+    return True
+
+
+def resend_lost(
+    session: Session, *, bulk: bool, waiting_messages: int, stale_before: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Send again the oldest jobs queued since before ``stale_before``, as many as the broker is short of.
+
+    Every queued job should have a message waiting; when the queue holds fewer messages than there are
+    queued jobs, at least that many were lost (a broker restarted empty, a send failed). Which ones is
+    unknown, so the oldest go first: under first-in-first-out they are the ones a worker would have
+    reached. A healthy backlog, however deep, has a message per job and nothing is sent again; a
+    duplicate that slips through is dropped by the claim.
+    """
+    missing = repository.count_queued(session, bulk=bulk) - waiting_messages
+    if missing <= 0:
+        return []
+    candidates = repository.oldest_stale_queued(
+        session, before=stale_before, bulk=bulk, limit=min(missing, limit)
+    )
+    sent = repository.mark_enqueued(session, candidates)
+    for job_id in sent:
+        enqueue_analysis(session, job_id, bulk=bulk)
+    return sent
+
+
+def hand_back(session: Session, job_id: uuid.UUID, owner: str) -> bool:
+    """A worker that is shutting down returns the job it holds to the queue and sends it again at once,
+    rather than making the next worker wait for the lease to expire."""
+    if not repository.hand_back(session, job_id, owner):
+        return False
+    enqueue_analysis(session, job_id, bulk=repository.is_bulk(session, job_id))
+    return True
