@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import closing
 
 from shared.audio import probe, stream_mono
@@ -13,6 +14,7 @@ from shared.db import is_transient, session_scope
 from shared.errors import AudioError, EmoQError
 from shared.jobs import repository, service
 from shared.jobs.service import ClaimOutcome
+from shared.recovery import service as recovery
 from shared.schemas.results import JobResult, ModelRef
 from shared.storage import Storage
 from worker.download import download_audio
@@ -23,20 +25,45 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_SECONDS = 0.25
 
 
+class HandedBack(Exception):
+    """The worker is shutting down: the job went back to the queue instead of holding up the stop."""
+
+
 def analyze_job(
-    job_id: uuid.UUID, *, classifier: AudioClassifier, storage: Storage, settings: Settings
+    job_id: uuid.UUID,
+    *,
+    classifier: AudioClassifier,
+    storage: Storage,
+    settings: Settings,
+    shutting_down: Callable[[], bool] = lambda: False,
 ) -> ClaimOutcome:
     """Run the job if this attempt can claim it. Transient errors (database down) propagate to the task
-    after the job is handed back; permanent ones end the job as ``failed`` with a stable code."""
+    after the job is handed back; permanent ones end the job as ``failed`` with a stable code. Once
+    ``shutting_down()`` says so, the job is handed back at its next window and sent again."""
     owner = uuid.uuid4().hex
     with session_scope() as session:
+        # A job whose workers keep dying (it crashes them) ends here instead of starting once more.
+        if recovery.fail_if_exhausted(session, storage, job_id, max_attempts=settings.max_attempts):
+            log.warning(
+                "job failed: its worker died on every attempt", extra={"error_code": "worker_crashed"}
+            )
+            return ClaimOutcome.DONE
         outcome = service.claim_job(session, job_id, owner=owner, lease_seconds=settings.job_lease_seconds)
     if outcome is not ClaimOutcome.CLAIMED:
         return outcome
     try:
-        _run(job_id, owner, classifier=classifier, storage=storage, settings=settings)
+        _run(
+            job_id,
+            owner,
+            classifier=classifier,
+            storage=storage,
+            settings=settings,
+            shutting_down=shutting_down,
+        )
     except InferenceStopped:
         log.info("job stopped: cancelled or taken over")
+    except HandedBack:
+        _hand_back(job_id, owner)
     except Exception as exc:
         if is_transient(exc):
             _release(job_id, owner)
@@ -50,7 +77,13 @@ def analyze_job(
 
 
 def _run(
-    job_id: uuid.UUID, owner: str, *, classifier: AudioClassifier, storage: Storage, settings: Settings
+    job_id: uuid.UUID,
+    owner: str,
+    *,
+    classifier: AudioClassifier,
+    storage: Storage,
+    settings: Settings,
+    shutting_down: Callable[[], bool],
 ) -> None:
     with session_scope() as session:
         job = repository.get(session, job_id)
@@ -68,6 +101,8 @@ def _run(
     def on_progress(fraction: float) -> bool:
         # Each report is a write; a few a second keep progress live and cancellation prompt.
         nonlocal last_report
+        if shutting_down():
+            raise HandedBack
         if time.monotonic() - last_report < PROGRESS_INTERVAL_SECONDS:
             return True
         last_report = time.monotonic()
@@ -115,6 +150,18 @@ def _fail(job_id: uuid.UUID, storage: Storage, *, code: str, message: str) -> No
     log.info("job failed", extra={"error_code": code})
     with session_scope() as session:
         service.fail_job(session, storage, job_id, code=code, message=message)
+
+
+def _hand_back(job_id: uuid.UUID, owner: str) -> None:
+    try:
+        with session_scope() as session:
+            handed_back = recovery.hand_back(session, job_id, owner)
+    except Exception:
+        # The lease expires on its own and the reconciler queues the job again then.
+        log.warning("could not hand the job back at shutdown; its lease will expire", exc_info=True)
+        return
+    if handed_back:
+        log.info("worker shutting down: job handed back to the queue")
 
 
 def _release(job_id: uuid.UUID, owner: str) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from multiprocessing.sharedctypes import RawValue
+from typing import Any
 
 from celery import Task
+from celery.signals import worker_shutting_down
 
 from shared.broker import TaskName, get_celery
 from shared.config import get_settings
@@ -18,6 +21,20 @@ from worker.runtime import get_classifier
 
 log = logging.getLogger(__name__)
 app = get_celery()
+
+# One byte of memory shared with the pool processes, which are forked after this module is imported: the
+# main process sets it when a warm (SIGTERM) or cold shutdown begins, and a running job, which reads it
+# between windows, is handed back to the queue instead of holding up the stop for as long as it runs.
+_shutdown_requested = RawValue("b", 0)
+
+
+@worker_shutting_down.connect
+def _note_shutdown(**_: Any) -> None:
+    _shutdown_requested.value = 1
+
+
+def shutting_down() -> bool:
+    return bool(_shutdown_requested.value)
 
 
 def backoff_seconds(retries: int) -> int:
@@ -36,7 +53,11 @@ def analyze(self: Task, job_id: str) -> None:
             raise self.retry(exc=exc, countdown=60, max_retries=settings.task_max_retries) from exc
         try:
             outcome = analyze_job(
-                uuid.UUID(job_id), classifier=classifier, storage=get_storage(), settings=settings
+                uuid.UUID(job_id),
+                classifier=classifier,
+                storage=get_storage(),
+                settings=settings,
+                shutting_down=shutting_down,
             )
         except Exception as exc:
             if not is_transient(exc):
