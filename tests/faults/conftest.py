@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.faults.harness import FAULT_ENV, FaultStack
+from tests.faults.servers import PrivatePostgres, PrivateRedis
+from tests.webhook_receiver import WebhookReceiver
+
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"emoq-fault-tests-webhook-secret!").decode()
+
+StackFactory = Callable[..., FaultStack]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PrivatePostgres]:
+    """One private cluster for the fault suite; each stack gets its own database in it."""
+    server = PrivatePostgres()
+    try:
+        server.init()
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver(WEBHOOK_SECRET) as running:
+        yield running
+
+
+@pytest.fixture
+def make_stack(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    tiny_model: Path,
+    postgres: PrivatePostgres,
+    redis: PrivateRedis,
+) -> Iterator[StackFactory]:
+    """A migrated database and a stack on the private servers; nothing is started until the test says so.
+    Every process is stopped at the end, and killed if it will not stop, whatever the test's outcome."""
+    stacks: list[FaultStack] = []
+
+    def make(**env: str) -> FaultStack:
+        name = f"faults_{request.node.name[:40].lower()}_{len(stacks)}".replace("[", "_").replace("]", "_")
+        database_url = postgres.create_database(name)
+        stack_env = {
+            **FAULT_ENV,
+            "EMOQ_DATA_DIR": str(tmp_path / "var"),
+            "EMOQ_MODEL": str(tiny_model),
+            "EMOQ_DATABASE_URL": database_url,
+            "EMOQ_BROKER_URL": redis.url,
+            "EMOQ_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            **env,
+        }
+        stack = FaultStack(tmp_path, stack_env, database_url)
+        stacks.append(stack)
+        stack.emoq("migrate")
+        return stack
+
+    try:
+        yield make
+    finally:
+        for stack in stacks:
+            stack.close()
