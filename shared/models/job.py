@@ -95,6 +95,8 @@ class Job(Base):
         Index("ix_jobs_created_at_id", "created_at", "id"),
         Index("ix_jobs_status_created_at", "status", "created_at"),
         Index("ix_jobs_batch_id_position", "batch_id", "position"),
+        # Retention finds finished jobs by when they ended.
+        Index("ix_jobs_status_finished_at", "status", "finished_at"),
         # A key's list, newest first, and its submissions in the last minute (the rate limit).
         Index("ix_jobs_owner_key_id_created_at_id", "owner_key_id", "created_at", "id"),
         # A key's queued and processing jobs (the quota).
