@@ -150,9 +150,17 @@ def list_jobs(
     )
 
 
-@router.delete("/{job_id}", summary="Cancel a job that has not finished and delete its audio")
-def cancel_job(job_id: uuid.UUID, session: SessionDep, caller: CallerDep, storage: StorageDep) -> JobRead:
-    return JobRead.from_job(service.cancel_job(session, storage, caller, job_id))
+@router.delete(
+    "/{job_id}",
+    response_model=JobRead,
+    summary="Cancel a running job and delete its audio; delete a finished job with its result",
+    responses={204: {"description": "The finished job, its result and its audio were deleted"}},
+)
+def delete_job(
+    job_id: uuid.UUID, session: SessionDep, caller: CallerDep, storage: StorageDep
+) -> JobRead | Response:
+    job = service.cancel_or_delete_job(session, storage, caller, job_id)
+    return JobRead.from_job(job) if job is not None else Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 def encode_cursor(created_at: datetime, job_id: uuid.UUID) -> str:

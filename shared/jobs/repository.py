@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -41,6 +42,11 @@ def get_visible(session: Session, caller: Caller, job_id: uuid.UUID) -> Job | No
 def get_by_idempotency_key(session: Session, caller: Caller, key: str) -> Job | None:
     query = select(Job).where(Job.idempotency_key == key, owned_by(Job.owner_key_id, caller))
     return session.scalar(query.options(selectinload(Job.result)))
+
+
+def delete(session: Session, job_id: uuid.UUID) -> None:
+    """The job and, by foreign-key cascade, its result, webhook events and delivery attempts."""
+    session.execute(sql_delete(Job).where(Job.id == job_id).execution_options(synchronize_session=False))
 
 
 def add(session: Session, job: Job) -> Job:

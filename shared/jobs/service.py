@@ -140,6 +140,18 @@ def cancel_job(session: Session, storage: Storage, caller: Caller, job_id: uuid.
     return get_job(session, caller, job_id)
 
 
+def cancel_or_delete_job(session: Session, storage: Storage, caller: Caller, job_id: uuid.UUID) -> Job | None:
+    """What ``DELETE`` means: a job still running is cancelled (its row stays, for the record) and its audio
+    deleted; a finished job is deleted outright with its result, events and any audio still kept.
+    Returns the cancelled job, or None once deleted."""
+    job = get_job(session, caller, job_id)
+    if not JobStatus(job.status).is_final:
+        return cancel_job(session, storage, caller, job_id)
+    delete_audio_after_commit(session, storage, job.audio_key)
+    repository.delete(session, job_id)
+    return None
+
+
 def delete_audio_after_commit(session: Session, storage: Storage, key: str | None) -> None:
     if key is not None:
         after_commit(session, lambda: storage.delete(key))

@@ -150,7 +150,10 @@ def test_cancel_queued_job_deletes_audio_and_keeps_the_record(
     assert cancelled.json()["finished_at"] is not None
     assert stored_blobs(embedded) == []
     assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "cancelled"
-    assert client.delete(f"/v1/jobs/{job_id}").json()["status"] == "cancelled"
+    # Deleting a finished job removes it, and its result, at once.
+    assert client.delete(f"/v1/jobs/{job_id}").status_code == 204
+    assert client.get(f"/v1/jobs/{job_id}").status_code == 404
+    assert client.delete(f"/v1/jobs/{job_id}").status_code == 404
 
 
 def test_unknown_job_is_a_404_problem(client: TestClient) -> None:
