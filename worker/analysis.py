@@ -63,10 +63,10 @@ def analyze_job(
     except InferenceStopped:
         log.info("job stopped: cancelled or taken over")
     except HandedBack:
-        _hand_back(job_id, owner)
+        _give_back(job_id, owner, resend=True)
     except Exception as exc:
         if is_transient(exc):
-            _release(job_id, owner)
+            _give_back(job_id, owner, resend=False)
             raise
         if isinstance(exc, EmoQError):
             _fail(job_id, storage, code=exc.code, message=exc.message)
@@ -152,22 +152,13 @@ def _fail(job_id: uuid.UUID, storage: Storage, *, code: str, message: str) -> No
         service.fail_job(session, storage, job_id, code=code, message=message)
 
 
-def _hand_back(job_id: uuid.UUID, owner: str) -> None:
+def _give_back(job_id: uuid.UUID, owner: str, *, resend: bool) -> None:
     try:
         with session_scope() as session:
-            handed_back = recovery.hand_back(session, job_id, owner)
+            given_back = service.release_job(session, job_id, owner, resend=resend)
     except Exception:
-        # The lease expires on its own and the reconciler queues the job again then.
-        log.warning("could not hand the job back at shutdown; its lease will expire", exc_info=True)
+        # The lease expires on its own; the reconciler (or the task's retry) queues the job again then.
+        log.warning("could not hand the job back; its lease will expire", exc_info=True)
         return
-    if handed_back:
-        log.info("worker shutting down: job handed back to the queue")
-
-
-def _release(job_id: uuid.UUID, owner: str) -> None:
-    try:
-        with session_scope() as session:
-            service.release_job(session, job_id, owner)
-    except Exception:
-        # The lease will expire on its own; the retry claims the job then.
-        log.warning("could not hand the job back; its lease will expire")
+    if given_back:
+        log.info("job handed back to the queue", extra={"resent": resend})

@@ -251,11 +251,24 @@ def fail_job(session: Session, storage: Storage, job_id: uuid.UUID, *, code: str
     return True
 
 
-def release_job(session: Session, job_id: uuid.UUID, owner: str) -> bool:
-    """Hand a job back to the queue (a transient error, or the worker is shutting down)."""
-    return repository.update_owned(
-        session, job_id, owner, status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, progress=0.0
-    )
+def release_job(session: Session, job_id: uuid.UUID, owner: str, *, resend: bool) -> bool:
+    """Hand a job this owner holds back to the queue, as if just sent. ``resend`` sends it again now
+    (a worker shutting down); without it the caller's own task retry brings it back (a transient error)."""
+    if not repository.update_owned(
+        session,
+        job_id,
+        owner,
+        status=JobStatus.QUEUED,
+        lease_owner=None,
+        lease_expires_at=None,
+        progress=0.0,
+        enqueued_at=utcnow(),
+    ):
+        return False
+    if resend:
+        job = repository.get(session, job_id)
+        enqueue_analysis(session, job_id, bulk=job is not None and job.batch_id is not None)
+    return True
 
 
 EVENT_FOR_STATUS = {

@@ -120,25 +120,6 @@ def mark_enqueued(session: Session, job_ids: list[uuid.UUID]) -> list[uuid.UUID]
     return list(result.scalars())
 
 
-def hand_back(session: Session, job_id: uuid.UUID, owner: str) -> bool:
-    """Return a job this owner holds to the queue, as if just sent."""
-    now = utcnow()
-    result = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.lease_owner == owner, Job.status == JobStatus.PROCESSING)
-        .values(
-            status=JobStatus.QUEUED,
-            lease_owner=None,
-            lease_expires_at=None,
-            progress=0.0,
-            enqueued_at=now,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
 def is_bulk(session: Session, job_id: uuid.UUID) -> bool:
     return session.scalar(select(Job.batch_id).where(Job.id == job_id)) is not None
 

@@ -78,12 +78,3 @@ def resend_lost(
     for job_id in sent:
         enqueue_analysis(session, job_id, bulk=bulk)
     return sent
-
-
-def hand_back(session: Session, job_id: uuid.UUID, owner: str) -> bool:
-    """A worker that is shutting down returns the job it holds to the queue and sends it again at once,
-    rather than making the next worker wait for the lease to expire."""
-    if not repository.hand_back(session, job_id, owner):
-        return False
-    enqueue_analysis(session, job_id, bulk=repository.is_bulk(session, job_id))
-    return True

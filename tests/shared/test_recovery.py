@@ -14,6 +14,7 @@ from sqlalchemy import select
 from shared.broker import Queue, TaskName, create_celery, get_celery
 from shared.config import Settings
 from shared.db import session_scope
+from shared.jobs import service as jobs_service
 from shared.jobs.service import ClaimOutcome
 from shared.models import Batch, EventType, Job, JobResultRow, JobStatus, WebhookEvent
 from shared.models.base import utcnow
@@ -281,9 +282,9 @@ def test_hand_back_returns_only_a_job_the_caller_holds(embedded: Settings) -> No
     held = add_job(JobStatus.PROCESSING, lease_left=timedelta(seconds=30), attempts=1, batch_id=add_batch(1))
 
     with session_scope() as session:
-        assert not service.hand_back(session, held, "someone-else")
+        assert not jobs_service.release_job(session, held, "someone-else", resend=True)
     with session_scope() as session:
-        assert service.hand_back(session, held, "a-worker")
+        assert jobs_service.release_job(session, held, "a-worker", resend=True)
 
     row = job(held)
     assert (row.status, row.attempts, row.lease_owner, row.progress) == (JobStatus.QUEUED, 1, None, 0.0)
