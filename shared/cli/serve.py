@@ -80,7 +80,9 @@ def _webhooks(args: argparse.Namespace) -> None:
     from shared.broker import Queue
 
     _celery_worker(
-        "worker.webhook_app", [Queue.WEBHOOKS], args.concurrency or get_settings().webhook_concurrency
+        "worker.webhook_app",
+        [Queue.WEBHOOKS, Queue.MAINTENANCE],
+        args.concurrency or get_settings().webhook_concurrency,
     )
 
 
