@@ -45,7 +45,8 @@ def test_sigterm_mid_job_hands_the_job_back_and_it_ends_once(
     assert stopped_after < 5, stopped_after
     assert handed_back["status"] == "queued" and handed_back["progress"] == 0.0, handed_back
     assert any(
-        json.loads(line).get("msg") == "worker shutting down: job handed back to the queue"
+        json.loads(line).get("msg") == "job handed back to the queue"
+        and json.loads(line).get("resent") is True
         for line in (stack.root / "worker-1.log").read_text().splitlines()
         if line.startswith("{")
     )
