@@ -118,7 +118,14 @@ async def drain(
     """Poll until every accepted job has ended (or the timeout); then count the outcomes."""
 
     async def status(job_id: str) -> str:
-        response = await client.get(f"/v1/jobs/{job_id}")
+        for attempt in range(3):
+            try:
+                response = await client.get(f"/v1/jobs/{job_id}")
+                break
+            except httpx.RemoteProtocolError:
+                # A keep-alive connection the server closed just as it was reused: a GET may be repeated.
+                if attempt == 2:
+                    raise
         return response.json().get("status", "missing") if response.status_code == 200 else "missing"
 
     started = time.monotonic()
