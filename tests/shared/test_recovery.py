@@ -23,6 +23,7 @@ from shared.recovery.broker_depth import waiting_messages
 from shared.storage import get_storage, storage_key
 from tests.audio_factory import write_tone
 from tests.faults.servers import PrivateRedis
+from tests.stored_audio import store_placeholder_audio
 from worker.analysis import analyze_job
 
 AGES_AGO = timedelta(hours=1)
@@ -43,11 +44,7 @@ def add_job(
     webhook_url: str | None = None,
 ) -> uuid.UUID:
     job_id = uuid.uuid4()
-    key = None
-    if with_audio:
-        writer = get_storage().writer(storage_key(job_id), max_bytes=1024)
-        writer.write(b"RIFF....")
-        key = writer.commit().key
+    key = store_placeholder_audio(job_id) if with_audio else None
     with session_scope() as session:
         session.add(
             Job(

@@ -14,6 +14,7 @@ from shared.models import Batch, EventType, Job, JobResultRow, JobStatus, Webhoo
 from shared.models.base import utcnow
 from shared.recovery import maintenance
 from shared.storage import get_storage, storage_key
+from tests.stored_audio import store_placeholder_audio
 
 DAY = timedelta(days=1)
 
@@ -27,11 +28,7 @@ def add_job(
     with_result: bool = False,
 ) -> uuid.UUID:
     job_id = uuid.uuid4()
-    key = None
-    if with_audio:
-        writer = get_storage().writer(storage_key(job_id), max_bytes=1024)
-        writer.write(b"RIFF....")
-        key = writer.commit().key
+    key = store_placeholder_audio(job_id) if with_audio else None
     with session_scope() as session:
         session.add(
             Job(
