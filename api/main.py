@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.deps import client_route_dependencies
+from api.metrics import install_metrics
 from api.problems import PROBLEM_RESPONSES, install_problem_handlers
 from api.routes import batches, deliveries, health, jobs, models
 from shared.config import get_settings
@@ -21,6 +22,7 @@ def create_app() -> FastAPI:
         responses=PROBLEM_RESPONSES,
     )
     install_problem_handlers(app)
+    install_metrics(app)
     app.include_router(health.router)
     # Authentication happens here, once for every client route, not in each handler.
     authenticated = client_route_dependencies(get_settings())

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Workers serve /metrics on their own port (the API serves it on its own); 0 turns it off.
+    metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = Field(default=9101, ge=0, le=65535)
+    webhooks_metrics_port: int = Field(default=9102, ge=0, le=65535)
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
 

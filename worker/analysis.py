@@ -19,6 +19,7 @@ from shared.schemas.results import JobResult, ModelRef
 from shared.storage import Storage
 from worker.download import download_audio
 from worker.inference import AudioClassifier, InferenceStopped
+from worker.metrics import record_inference
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ def _run(
             )
 
     rate = classifier.sampling_rate
+    started = time.perf_counter()
     with (
         storage.local_path(key) as path,
         closing(stream_mono(path, target_rate=rate, max_seconds=settings.max_audio_seconds)) as blocks,
@@ -123,10 +125,13 @@ def _run(
     result = JobResult(
         model=ModelRef(id=classifier.model_id, revision=classifier.revision), **dict(classification)
     )
+    inference_seconds = time.perf_counter() - started
+    duration_s = classification.segments[-1].end_s
     with session_scope() as session:
-        duration_s = classification.segments[-1].end_s
-        if service.complete_job(session, storage, job_id, owner, result, duration_s=duration_s):
-            log.info("job succeeded", extra={"dominant": result.dominant.label})
+        completed = service.complete_job(session, storage, job_id, owner, result, duration_s=duration_s)
+    if completed:
+        record_inference(device=classifier.device.type, seconds=inference_seconds, audio_seconds=duration_s)
+        log.info("job succeeded", extra={"dominant": result.dominant.label})
 
 
 def _fetch(

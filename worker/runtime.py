@@ -17,6 +17,7 @@ from shared.jobs import repository
 from shared.models import ServedModel
 from shared.models.base import utcnow
 from worker.inference import AudioClassifier
+from worker.metrics import MODEL_LOAD_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +52,17 @@ def get_classifier() -> AudioClassifier:
         hop_seconds=settings.hop_seconds,
         silence_dbfs=settings.silence_dbfs,
     )
+    load_seconds = time.perf_counter() - started
+    MODEL_LOAD_SECONDS.labels(classifier.model_id, classifier.revision, classifier.device.type).set(
+        load_seconds
+    )
     log.info(
         "model loaded",
         extra={
             "model_id": classifier.model_id,
             "revision": classifier.revision,
             "device": str(classifier.device),
-            "load_seconds": round(time.perf_counter() - started, 3),
+            "load_seconds": round(load_seconds, 3),
         },
     )
     record_served_model(classifier)

@@ -21,11 +21,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     api.set_defaults(handler=_api)
     worker = subparsers.add_parser("worker", help="run an inference worker (single jobs and batches)")
     worker.add_argument("--concurrency", type=int, default=None, help="default: EMOQ_WORKER_CONCURRENCY")
+    worker.add_argument("--metrics-port", type=int, default=None, help="default: EMOQ_WORKER_METRICS_PORT")
     worker.set_defaults(handler=_worker)
     webhooks = subparsers.add_parser(
         "webhooks", help="run a webhook delivery and housekeeping worker (no model)"
     )
     webhooks.add_argument("--concurrency", type=int, default=None, help="default: EMOQ_WEBHOOK_CONCURRENCY")
+    webhooks.add_argument(
+        "--metrics-port", type=int, default=None, help="default: EMOQ_WEBHOOKS_METRICS_PORT"
+    )
     webhooks.set_defaults(handler=_webhooks)
     scheduler = subparsers.add_parser(
         "scheduler", help="run the scheduler: due webhook retries, job reconciliation, retention (run one)"
@@ -69,32 +73,44 @@ def _api(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> None:
     from shared.broker import Queue
 
+    settings = get_settings()
     _celery_worker(
         "worker.celery_app",
         [Queue.INFERENCE, Queue.BULK],
-        args.concurrency or get_settings().worker_concurrency,
+        concurrency=args.concurrency or settings.worker_concurrency,
+        metrics_port=_given(args.metrics_port, settings.worker_metrics_port),
     )
 
 
 def _webhooks(args: argparse.Namespace) -> None:
     from shared.broker import Queue
 
+    settings = get_settings()
     _celery_worker(
         "worker.webhook_app",
         [Queue.WEBHOOKS, Queue.MAINTENANCE],
-        args.concurrency or get_settings().webhook_concurrency,
+        concurrency=args.concurrency or settings.webhook_concurrency,
+        metrics_port=_given(args.metrics_port, settings.webhooks_metrics_port),
     )
 
 
-def _celery_worker(app_module: str, queues: list[str], concurrency: int) -> None:
+def _given(flag: int | None, setting: int) -> int:
+    # Not `flag or setting`: --metrics-port 0 turns metrics off.
+    return setting if flag is None else flag
+
+
+def _celery_worker(app_module: str, queues: list[str], *, concurrency: int, metrics_port: int) -> None:
     """A Celery worker named after its first queue (``inference@host``, ``webhooks@host``)."""
     import importlib
     import socket
 
     from shared.broker import uses_filesystem_transport
+    from shared.metrics.process import serve_metrics, use_multiprocess_dir
 
+    use_multiprocess_dir()  # before the app module imports the code that defines metrics
     app = importlib.import_module(app_module).app
     settings = get_settings()
+    serve_metrics(settings.metrics_host, metrics_port)
     argv = [
         "worker",
         f"--loglevel={settings.log_level}",

@@ -165,3 +165,16 @@ def record_served_model(session: Session, model: ServedModel) -> None:
 
 def served_models(session: Session) -> list[ServedModel]:
     return list(session.scalars(select(ServedModel).order_by(ServedModel.last_seen_at.desc())))
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
+    return {str(status): count for status, count in rows}
+
+
+def oldest_queued_at(session: Session) -> datetime | None:
+    """When the longest-waiting queued job was (last) sent to the queue."""
+    query = select(func.min(func.coalesce(Job.enqueued_at, Job.created_at))).where(
+        Job.status == JobStatus.QUEUED
+    )
+    return session.scalar(query)

@@ -17,7 +17,7 @@ from shared.batches.completion import note_job_ended
 from shared.config import get_settings
 from shared.db import after_commit
 from shared.errors import Conflict, EmoQError, NotFound
-from shared.jobs import repository
+from shared.jobs import metrics, repository
 from shared.jobs.admission import admit
 from shared.jobs.queue import enqueue_analysis
 from shared.models import EventType, Job, JobResultRow, JobStatus
@@ -74,6 +74,7 @@ def create_job(session: Session, caller: Caller, new: NewJob) -> tuple[Job, bool
         return _replay(existing, new), False
     if new.error is None:
         enqueue_analysis(session, job.id, bulk=new.batch_id is not None)
+    after_commit(session, metrics.count_accepted(job))
     return job, True
 
 
@@ -82,6 +83,7 @@ def add_batch_job(session: Session, caller: Caller, new: NewJob) -> Job:
     job = repository.add(session, _job_row(new, caller))
     if new.error is None:
         enqueue_analysis(session, job.id, bulk=True)
+    after_commit(session, metrics.count_accepted(job))
     return job
 
 
@@ -285,6 +287,7 @@ def job_ended(session: Session, storage: Storage, job_id: uuid.UUID) -> None:
     job = repository.get(session, job_id, with_result=True)
     if job is None:
         return
+    after_commit(session, metrics.count_finished(job))
     if job.audio_key is not None and get_settings().audio_retention_seconds == 0:
         key, job.audio_key = job.audio_key, None
         session.flush()

@@ -14,6 +14,7 @@ from shared.config import Settings
 from shared.db import session_scope
 from shared.webhooks import service
 from shared.webhooks.attempt import post_event
+from shared.webhooks.metrics import count_attempt
 from shared.webhooks.service import DeliveryOutcome
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def deliver_event(
     result = post_event(claimed.id, claimed.url, claimed.body, settings)
     with session_scope() as session:
         outcome = service.record_attempt(session, claimed, result, retry_delays=settings.webhook_retry_delays)
+    count_attempt(outcome, result)
     log.info(
         "webhook attempt",
         extra={

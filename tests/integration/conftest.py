@@ -16,8 +16,10 @@ from tests.integration.stack import (
     create_database,
     drop_database,
     flush_redis,
+    free_port,
     require_services,
 )
+from tests.webhook_receiver import WebhookReceiver
 
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"emoq-integration-tests-secret!!").decode()
 
@@ -53,7 +55,13 @@ def service(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tiny_model: Path
 ) -> Iterator[RunningService]:
     root = tmp_path_factory.mktemp(f"stack-{request.param}")
-    env = {**STACK_ENV, "EMOQ_DATA_DIR": str(root / "var"), "EMOQ_MODEL": str(tiny_model)}
+    env = {
+        **STACK_ENV,
+        "EMOQ_DATA_DIR": str(root / "var"),
+        "EMOQ_MODEL": str(tiny_model),
+        "EMOQ_WORKER_METRICS_PORT": str(free_port()),
+        "EMOQ_WEBHOOKS_METRICS_PORT": str(free_port()),
+    }
     database = None
     if request.param == "postgres":
         require_services()
@@ -79,3 +87,10 @@ def service(
         if database is not None:
             drop_database(database)
             flush_redis()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A webhook receiver that checks signatures with the stacks' secret."""
+    with WebhookReceiver(WEBHOOK_SECRET) as running:
+        yield running

@@ -27,12 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver(WEBHOOK_SECRET) as running:
-        yield running
-
-
-@pytest.fixture
 def audio_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A plain HTTP server for audio given by URL."""
     folder = tmp_path / "served"
