@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+import promql_parser
 import yaml
 
 from shared.cli.client import ClientSettings
@@ -29,7 +31,11 @@ def test_compose_sets_only_real_settings_and_wires_the_services() -> None:
         for key in service.get("environment", {}):
             assert not key.startswith("EMOQ_") or key in SETTINGS, f"{name} sets unknown {key}"
         for volume in service.get("volumes", []):
-            assert volume.split(":")[0] in compose["volumes"]
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), f"{name} mounts missing {source}"
+            else:
+                assert source in compose["volumes"], f"{name} mounts undeclared volume {source}"
     assert {"postgres", "redis", "api", "worker", "worker-gpu"} <= set(services)
     assert all("healthcheck" in services[s] for s in ("postgres", "redis"))
     assert services["worker"]["depends_on"]["api"]["condition"] == "service_healthy"
@@ -47,3 +53,48 @@ def test_dockerfiles_copy_what_exists_and_keep_torch_out_of_the_api() -> None:
                 assert (ROOT / path).exists(), f"{dockerfile} copies missing {path}"
     assert "torch" not in (ROOT / "Dockerfile.api").read_text().split("No torch")[1].lower()
     assert 'pip install -e ".[worker]"' in (ROOT / "Dockerfile.worker").read_text()
+
+
+def test_prometheus_scrapes_the_ports_the_services_serve_metrics_on() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    scrape = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    default = {name: field.default for name, field in Settings.model_fields.items()}
+    expected = {
+        "api": default["api_port"],
+        "worker": default["worker_metrics_port"],
+        "worker-gpu": default["worker_metrics_port"],
+        "webhooks": default["webhooks_metrics_port"],
+    }
+
+    targets = {
+        name: sd["port"]
+        for job in scrape["scrape_configs"]
+        for sd in job["dns_sd_configs"]
+        for name in sd["names"]
+    }
+
+    assert targets == expected
+    assert set(targets) <= set(compose["services"])
+    assert compose["services"]["prometheus"]["profiles"] == ["monitoring"]
+    assert compose["x-emoq-environment"]["EMOQ_METRICS_HOST"] == "0.0.0.0"
+
+
+def defined_metric_names() -> set[str]:
+    """Every metric the code defines, with the series names Prometheus derives from histograms."""
+    names: set[str] = set()
+    for source in (ROOT / folder for folder in ("api", "shared", "worker")):
+        for path in source.rglob("*.py"):
+            names |= set(re.findall(r'"(emoq_[a-z_]+)"', path.read_text()))
+    return names | {f"{name}_{suffix}" for name in names for suffix in ("bucket", "sum", "count")}
+
+
+def test_the_dashboard_queries_are_valid_promql_over_metrics_that_exist() -> None:
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "emoq-dashboard.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
+    defined = defined_metric_names()
+
+    assert len(exprs) >= 15
+    for expr in exprs:
+        promql_parser.parse(expr.replace("$__rate_interval", "5m"))
+        used = set(re.findall(r"\b(emoq_[a-z_]+)", expr))
+        assert used and used <= defined, f"{expr} uses undefined {used - defined}"
