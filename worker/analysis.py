@@ -88,14 +88,13 @@ def _run(
 ) -> None:
     with session_scope() as session:
         job = repository.get(session, job_id)
-        key, url = (job.audio_key, job.audio_url) if job is not None else (None, None)
+        key, url, header_seconds = (
+            (job.audio_key, job.audio_url, job.duration_s) if job else (None, None, None)
+        )
     if key is not None and url is not None and not storage.exists(key):
-        _fetch(job_id, owner, url, key, storage=storage, settings=settings)
+        header_seconds = _fetch(job_id, owner, url, key, storage=storage, settings=settings)
     if key is None or not storage.exists(key):
         raise AudioError("the stored audio is gone", code="audio_missing")
-    with session_scope() as session:
-        job = repository.get(session, job_id)
-        header_seconds = job.duration_s if job is not None else None
 
     last_report = time.monotonic()
 
@@ -136,8 +135,9 @@ def _run(
 
 def _fetch(
     job_id: uuid.UUID, owner: str, url: str, key: str, *, storage: Storage, settings: Settings
-) -> None:
-    """Audio given by URL is downloaded and probed here, then treated exactly like an upload."""
+) -> float | None:
+    """Audio given by URL is downloaded and probed here, then treated exactly like an upload. Returns the
+    duration its header tells, as the API records it for an upload."""
     blob, content_type = download_audio(url, key, storage=storage, settings=settings)
     with storage.local_path(key) as path:
         info = probe(path, max_seconds=settings.max_audio_seconds)
@@ -149,6 +149,7 @@ def _fetch(
         # Cancelled while downloading: the cancellation could not delete what did not exist yet.
         storage.delete(key)
         raise InferenceStopped
+    return info.duration_s
 
 
 def _fail(job_id: uuid.UUID, storage: Storage, *, code: str, message: str) -> None:

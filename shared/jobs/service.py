@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +27,8 @@ from shared.schemas.jobs import JobRead
 from shared.schemas.results import JobResult
 from shared.storage import Storage, StoredBlob, storage_key
 from shared.webhooks.events import record_event
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def create_job(session: Session, caller: Caller, new: NewJob) -> tuple[Job, bool
         return _replay(existing, new), False
     if new.error is None:
         enqueue_analysis(session, job.id, bulk=new.batch_id is not None)
-    after_commit(session, metrics.count_accepted(job))
+    _note_accepted(session, job)
     return job, True
 
 
@@ -83,8 +86,20 @@ def add_batch_job(session: Session, caller: Caller, new: NewJob) -> Job:
     job = repository.add(session, _job_row(new, caller))
     if new.error is None:
         enqueue_analysis(session, job.id, bulk=True)
-    after_commit(session, metrics.count_accepted(job))
+    _note_accepted(session, job)
     return job
+
+
+def _note_accepted(session: Session, job: Job) -> None:
+    """Counted and logged once committed: a job is accepted when its row is, not before."""
+    count = metrics.count_accepted(job)
+    facts = {"job_id": str(job.id), "batch_id": str(job.batch_id) if job.batch_id else None}
+
+    def note() -> None:
+        count()
+        log.info("job accepted", extra=facts)
+
+    after_commit(session, note)
 
 
 def _job_row(new: NewJob, caller: Caller) -> Job:

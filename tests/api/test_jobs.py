@@ -194,3 +194,14 @@ def test_health_readiness_models_and_docs(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "multipart/form-data" in spec["paths"]["/v1/jobs"]["post"]["requestBody"]["content"]
     assert client.get("/docs").status_code == 200
+
+
+def test_an_accepted_job_is_logged_with_its_id(
+    client: TestClient, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="shared.jobs.service")
+
+    job_id = submit(client, write_tone(tmp_path / "a.wav", fmt="wav")).json()["id"]
+
+    (accepted,) = [r for r in caplog.records if r.getMessage() == "job accepted"]
+    assert accepted.__dict__["job_id"] == job_id
