@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from api.deps import client_route_dependencies
 from api.metrics import install_metrics
 from api.problems import PROBLEM_RESPONSES, install_problem_handlers
-from api.routes import batches, deliveries, health, jobs, models
+from api.routes import batches, deliveries, health, jobs, models, web
 from shared.config import get_settings
 from shared.logs import configure_logging
 
@@ -24,6 +24,7 @@ def create_app() -> FastAPI:
     install_problem_handlers(app)
     install_metrics(app)
     app.include_router(health.router)
+    app.include_router(web.router)
     # Authentication happens here, once for every client route, not in each handler.
     authenticated = client_route_dependencies(get_settings())
     for router in (jobs.router, deliveries.router, batches.router, models.router):

@@ -1,0 +1,24 @@
+// The theme toggle. A theme is a preference, not a secret, so it may outlive the tab in localStorage.
+
+const STORAGE_KEY = "emoq.theme";
+const systemDark = window.matchMedia("(prefers-color-scheme: dark)");
+
+function effectiveTheme() {
+  return document.documentElement.dataset.theme ?? (systemDark.matches ? "dark" : "light");
+}
+
+export function initThemeToggle(button) {
+  const reflect = () => button.setAttribute("aria-pressed", String(effectiveTheme() === "dark"));
+  button.addEventListener("click", () => {
+    const next = effectiveTheme() === "dark" ? "light" : "dark";
+    document.documentElement.dataset.theme = next;
+    try {
+      localStorage.setItem(STORAGE_KEY, next);
+    } catch {
+      // Storage disabled: the choice lasts until the page is reloaded.
+    }
+    reflect();
+  });
+  systemDark.addEventListener("change", reflect);
+  reflect();
+}
