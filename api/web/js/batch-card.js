@@ -16,7 +16,9 @@ const STATUS_TEXT = {
   cancelled: "Cancelled",
 };
 // The table shows one page of jobs; the CSV has every one of them.
-const TABLE_LIMIT = 500;
+const TABLE_LIMIT = 200;
+// Each look at a batch reads up to TABLE_LIMIT jobs: look a little less often than at a single job.
+const FIRST_POLL_MS = 1000;
 
 export class BatchCard {
   constructor(files, onRemove) {
@@ -74,30 +76,45 @@ export class BatchCard {
       this.outcome,
       this.actions,
     );
-    this.#setStatus("uploading", "Uploading");
-    this.progress.removeAttribute("value");
-    this.rows.replaceChildren(...this.files.map((file) => row(file.name, "Uploading")));
+    this.#showUploading();
   }
 
   async submit() {
-    this.#setStatus("uploading", "Uploading");
+    this.#showUploading();
     this.outcome.replaceChildren();
+    let created;
     try {
-      const created = await api.createBatch(this.files);
-      this.id = created.id;
-      this.element.dataset.batchId = created.id;
-      announce(`Batch of ${this.files.length} files: queued`);
-      this.stopPolling = poll(
-        () => api.batch(this.id, { limit: TABLE_LIMIT }),
-        (batch) => this.#update(batch),
-        (error) => this.#lost(error),
-      );
+      created = await api.createBatch(this.files);
     } catch (error) {
       this.#setStatus("rejected", "Not accepted");
       this.progress.value = 0;
       this.outcome.replaceChildren(renderProblem("Not accepted", error));
       announce(`The batch was not accepted: ${error.title}. ${error.detail}`);
+      return;
     }
+    this.id = created.id;
+    this.element.dataset.batchId = created.id;
+    // Accepted, every job queued: shown now rather than at the first poll.
+    this.#setStatus("running", "Running");
+    this.progress.value = 0;
+    this.progressText.textContent = formatProgress(0);
+    this.rows.replaceChildren(...this.files.map((file) => row(file.name, STATUS_TEXT.queued)));
+    this.#showCounts({ queued: this.files.length });
+    announce(`Batch of ${this.files.length} files: queued`);
+    this.stopPolling = poll(
+      () => api.batch(this.id, { limit: TABLE_LIMIT }),
+      (batch) => this.#update(batch),
+      (error) => this.#lost(error),
+      { firstDelayMs: FIRST_POLL_MS },
+    );
+  }
+
+  #showUploading() {
+    this.#setStatus("uploading", "Uploading");
+    // Without a value the bar is indeterminate: the upload's progress is not known.
+    this.progress.removeAttribute("value");
+    this.progressText.textContent = "";
+    this.rows.replaceChildren(...this.files.map((file) => row(file.name, "Uploading")));
   }
 
   #update(batch) {
@@ -105,16 +122,7 @@ export class BatchCard {
     this.#setStatus(batch.status, done ? "Completed" : "Running");
     this.progress.value = batch.progress;
     this.progressText.textContent = formatProgress(batch.progress);
-    this.counts.replaceChildren(
-      ...STATUSES.map((status) =>
-        el(
-          "div",
-          {},
-          el("dt", { text: STATUS_TEXT[status] }),
-          el("dd", { "data-count": status, text: batch.counts[status] ?? 0 }),
-        ),
-      ),
-    );
+    this.#showCounts(batch.counts);
     this.rows.replaceChildren(...batch.jobs.map(jobRow));
     const more = batch.job_count - batch.jobs.length;
     this.note.hidden = more <= 0;
@@ -124,6 +132,19 @@ export class BatchCard {
       announce(`Batch of ${batch.job_count} files completed: ${ok} succeeded.`);
     }
     return done;
+  }
+
+  #showCounts(counts) {
+    this.counts.replaceChildren(
+      ...STATUSES.map((status) =>
+        el(
+          "div",
+          {},
+          el("dt", { text: STATUS_TEXT[status] }),
+          el("dd", { "data-count": status, text: counts[status] ?? 0 }),
+        ),
+      ),
+    );
   }
 
   #lost(error) {

@@ -1,33 +1,30 @@
-// Polling with a gentle back-off: quick while things change, slower while they do not, and never
-// faster than once every MIN_DELAY_MS. Stops at a final state, on an error that retrying cannot fix
-// (401, 404), or when cancelled.
+// Polling with a gentle back-off: soon after a change of status, then less and less often, so that a
+// long recording or a large batch costs the server a request every few seconds, not several a second.
+// Stops at a final state, at an error that retrying cannot fix (401, 404), or when told to.
 
-const MIN_DELAY_MS = 400;
-const MAX_DELAY_MS = 5000;
-const GROWTH = 1.6;
+const GROWTH = 1.5;
+const MAX_DELAY_MS = 4000;
 
 /**
- * @param {() => Promise<object>} read fetches the current state
+ * @param {() => Promise<{status: string}>} read fetches the current state
  * @param {(state: object) => boolean} onState shows it; returns true when the state is final
  * @param {(error: Error) => void} onError shows an error that ends polling
+ * @param {{firstDelayMs?: number}} options how soon to look again after a change
  * @returns {() => void} stops polling
  */
-export function poll(read, onState, onError) {
+export function poll(read, onState, onError, { firstDelayMs = 500 } = {}) {
   let stopped = false;
   let timer = 0;
-  let delay = MIN_DELAY_MS;
-  let last = "";
+  let delay = firstDelayMs;
+  let lastStatus = null;
 
   async function tick() {
     if (stopped) return;
     try {
       const state = await read();
-      if (stopped) return;
-      if (onState(state)) return;
-      // Progress moved: look again soon. Nothing moved: wait longer each time.
-      const fingerprint = `${state.status}:${state.progress}`;
-      delay = fingerprint === last ? Math.min(delay * GROWTH, MAX_DELAY_MS) : MIN_DELAY_MS;
-      last = fingerprint;
+      if (stopped || onState(state)) return;
+      delay = state.status === lastStatus ? Math.min(delay * GROWTH, MAX_DELAY_MS) : firstDelayMs;
+      lastStatus = state.status;
     } catch (error) {
       if (stopped) return;
       if (error.status === 401 || error.status === 404) {
@@ -40,7 +37,7 @@ export function poll(read, onState, onError) {
     timer = window.setTimeout(tick, delay);
   }
 
-  tick();
+  timer = window.setTimeout(tick, delay);
   return () => {
     stopped = true;
     window.clearTimeout(timer);
