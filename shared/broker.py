@@ -32,14 +32,14 @@ def uses_filesystem_transport(settings: Settings) -> bool:
 def broker_transport_options(settings: Settings) -> dict[str, object]:
     if uses_filesystem_transport(settings):
         folder = settings.broker_dir.resolve()
-        for sub in ("queue", "processed", "control"):
+        for sub in ("queue", "staging", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
             "control_folder": str(folder / "control"),
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
+            "staging_folder": str(folder / "staging"),
             "processed_folder": str(folder / "processed"),
-            "store_processed": False,
             # The default of one poll a second would cap a worker at about one job a second.
             "polling_interval": 0.05,
         }
@@ -54,6 +54,10 @@ def broker_transport_options(settings: Settings) -> dict[str, object]:
 def create_celery(settings: Settings) -> Celery:
     app = Celery("emoq", broker=settings.broker_url)
     app.conf.update(
+        # kombu's own filesystem transport lets a reader take a message before it is fully written.
+        broker_transport="shared.filesystem_transport:Transport"
+        if uses_filesystem_transport(settings)
+        else None,
         broker_transport_options=broker_transport_options(settings),
         broker_connection_retry_on_startup=True,
         task_serializer="json",

@@ -44,15 +44,9 @@ def require_chromium() -> Path:
     pytest.skip(message)
 
 
-# kombu's filesystem transport can hand the worker a message file before the API has written it: the
-# worker dies on the empty JSON, is restarted, and the message is gone. The reconciler sends such a job
-# again after EMOQ_REQUEUE_AFTER_SECONDS (120 s by default); here after a few, so the tests ride it out.
-RECONCILE_QUICKLY = {"EMOQ_RECONCILE_INTERVAL_SECONDS": "1", "EMOQ_REQUEUE_AFTER_SECONDS": "3"}
-
-
 def start_emoq(root: Path, env: dict[str, str], key_name: str | None = None) -> tuple[Stack, str | None]:
     """`emoq run` in ``root``, ready to serve; with ``key_name``, also an API key made by `emoq keys create`."""
-    env = {"EMOQ_DATA_DIR": str(root / "var"), **RECONCILE_QUICKLY, **env}
+    env = {"EMOQ_DATA_DIR": str(root / "var"), **env}
     stack = Stack(root, env)
     # The shipped model and the defaults, whatever this shell exports: the results must be real ones.
     for name in [name for name in os.environ if name.startswith("EMOQ_") and name not in env]:
