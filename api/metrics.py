@@ -51,9 +51,18 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_recording_status)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = _route_template(scope)
             REQUESTS.labels(scope["method"], route, str(status)).inc()
             REQUEST_SECONDS.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    if route is not None:
+        return route.path
+    # A mount (the page's static files) leaves no route, only the prefix it matched in root_path.
+    mounted = scope.get("root_path", "").removeprefix(scope.get("app_root_path", ""))
+    return f"{mounted}/{{path}}" if mounted else "unmatched"
 
 
 @cache

@@ -56,6 +56,9 @@ def test_requests_are_counted_by_route_template_never_by_id(client: TestClient, 
 
     assert sample(text, "emoq_http_requests_total", **labels) == before + 4
     assert sample(text, "emoq_http_requests_total", method="GET", route="unmatched", status="404") >= 1
+    client.get("/static/app.css")
+    static = {"method": "GET", "route": "/static/{path}", "status": "200"}
+    assert sample(scrape(client), "emoq_http_requests_total", **static) >= 1
     assert job_id not in text
     duration = {"method": "POST", "route": "/v1/jobs"}
     assert sample(text, "emoq_http_request_duration_seconds_count", **duration) >= 1
