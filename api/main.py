@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api.deps import client_route_dependencies
 from api.metrics import install_metrics
@@ -14,7 +15,8 @@ from shared.logs import configure_logging
 
 def create_app() -> FastAPI:
     configure_logging()
-    app = FastAPI(
+    # Swagger UI and ReDoc from files in the package, not a CDN: self-hosted servers are often offline.
+    app = FastAPIOffline(
         title="EmoQ",
         version="0.1.0",
         summary="Speech-emotion recognition as an asynchronous job service",
