@@ -270,12 +270,17 @@ def fail_job(session: Session, storage: Storage, job_id: uuid.UUID, *, code: str
 
 def release_job(session: Session, job_id: uuid.UUID, owner: str, *, resend: bool) -> bool:
     """Hand a job this owner holds back to the queue, as if just sent. ``resend`` sends it again now
-    (a worker shutting down); without it the caller's own task retry brings it back (a transient error)."""
+    (a worker shutting down); without it the caller's own task retry brings it back (a transient error).
+
+    The attempt is given back too: ``max_attempts`` stops jobs whose workers die, and a worker that hands
+    its job back did not die. Otherwise three rolling restarts during one long job would fail it.
+    """
     if not repository.update_owned(
         session,
         job_id,
         owner,
         status=JobStatus.QUEUED,
+        attempts=Job.attempts - 1,
         lease_owner=None,
         lease_expires_at=None,
         progress=0.0,

@@ -267,7 +267,8 @@ def test_a_worker_shutting_down_hands_its_job_back_at_the_next_window(
 
     assert outcome is ClaimOutcome.CLAIMED
     row = job(job_id)
-    assert (row.status, row.attempts, row.lease_owner, row.progress) == (JobStatus.QUEUED, 1, None, 0.0)
+    # The attempt is given back with the job: the worker stopped, it did not die.
+    assert (row.status, row.attempts, row.lease_owner, row.progress) == (JobStatus.QUEUED, 0, None, 0.0)
     with session_scope() as session:
         assert session.get(JobResultRow, job_id) is None
     assert len(asked) == 4, "it stopped at the first window after the request"
@@ -284,7 +285,7 @@ def test_hand_back_returns_only_a_job_the_caller_holds(embedded: Settings) -> No
         assert jobs_service.release_job(session, held, "a-worker", resend=True)
 
     row = job(held)
-    assert (row.status, row.attempts, row.lease_owner, row.progress) == (JobStatus.QUEUED, 1, None, 0.0)
+    assert (row.status, row.attempts, row.lease_owner, row.progress) == (JobStatus.QUEUED, 0, None, 0.0)
     assert waiting(Queue.BULK) == 1
 
 
