@@ -25,6 +25,7 @@ from shared.batches.summary import summarize
 from shared.config import Settings
 from shared.db import get_sessionmaker, on_rollback
 from shared.errors import InvalidRequest, UploadTooLarge
+from shared.jobs.admission import refuse_if_full
 from shared.models import Job
 from shared.schemas.batches import BatchCreated, BatchRead, BatchUrls
 from shared.schemas.jobs import JobRead
@@ -57,6 +58,7 @@ async def create_batch(
     settings: SettingsDep,
     storage: StorageDep,
 ) -> BatchCreated:
+    await run_in_threadpool(refuse_if_full, session, caller)
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             body = BatchUrls.model_validate_json(await request.body())

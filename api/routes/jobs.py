@@ -19,6 +19,7 @@ from shared.config import Settings
 from shared.db import on_rollback
 from shared.errors import InvalidRequest, UploadTooLarge
 from shared.jobs import repository, service
+from shared.jobs.admission import refuse_if_full
 from shared.jobs.service import NewJob
 from shared.models import JobStatus
 from shared.schemas.jobs import JobFromUrl, JobPage, JobRead
@@ -57,6 +58,9 @@ async def create_job(
     storage: StorageDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JobRead:
+    if idempotency_key is None:
+        # A retry with a key may be a replay, which creates nothing and is never refused.
+        await run_in_threadpool(refuse_if_full, session, caller)
     if request.headers.get("content-type", "").startswith("application/json"):
         new = await _job_from_json(request)
     else:

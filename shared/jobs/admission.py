@@ -7,7 +7,7 @@ disabled there is one local user and no limits.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -31,10 +31,20 @@ def admit(session: Session, caller: Caller, *, jobs: int, active: int) -> None:
     """
     if caller.key_id is None or jobs == 0:
         return
-    settings = get_settings()
     now = utcnow()
     keys.lock_for_submission(session, caller.key_id, at=now)
+    _refuse_over_limits(session, caller, jobs=jobs, active=active, now=now)
 
+
+def refuse_if_full(session: Session, caller: Caller) -> None:
+    """Before an upload is read: a key already at a limit is refused at once, not after it has sent its
+    100 MB. Only a first look, without the lock; ``admit`` decides when the jobs are created."""
+    if caller.key_id is not None:
+        _refuse_over_limits(session, caller, jobs=1, active=1, now=utcnow())
+
+
+def _refuse_over_limits(session: Session, caller: Caller, *, jobs: int, active: int, now: datetime) -> None:
+    settings = get_settings()
     since = now - WINDOW
     recent = repository.count_created_since(session, caller, since)
     limit = settings.rate_limit_per_minute

@@ -59,6 +59,22 @@ def test_the_rate_limit_counts_every_job_of_a_key_in_the_last_minute(
     assert secured_client.post("/v1/jobs", json=URL, headers=alice).status_code == 202
 
 
+def test_a_key_at_its_limit_is_refused_before_its_upload_is_read(
+    secured: Settings, secured_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(secured, "rate_limit_per_minute", 1)
+    alice = bearer(new_key("alice"))
+    assert secured_client.post("/v1/jobs", json=URL, headers=alice).status_code == 202
+    not_audio = {"file": ("notes.wav", b"not audio at all" * 1000)}
+
+    # Read and probed, this would be a 415; refused first, it never is.
+    single = secured_client.post("/v1/jobs", files=not_audio, headers=alice)
+    batch = secured_client.post("/v1/batches", files={"files": not_audio["file"]}, headers=alice)
+
+    for response in (single, batch):
+        assert_too_many(response, "rate_limited", at_most=60)
+
+
 def test_a_batch_larger_than_the_rate_limit_gets_in_only_on_its_own(
     secured: Settings, secured_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
