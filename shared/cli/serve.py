@@ -139,5 +139,9 @@ def _run(_: argparse.Namespace) -> int:
 
     _migrate(argparse.Namespace())
     settings = get_settings()
-    log.info("EmoQ at http://%s:%d (docs at /docs); Ctrl-C stops", settings.api_host, settings.api_port)
+    log.info(
+        "EmoQ at http://%s:%d/ (API docs at /docs, metrics at /metrics); Ctrl-C stops",
+        settings.api_host,
+        settings.api_port,
+    )
     return Supervisor(["api", "worker", "webhooks", "scheduler"]).run()
