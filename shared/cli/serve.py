@@ -105,8 +105,10 @@ def _celery_worker(app_module: str, queues: list[str], *, concurrency: int, metr
     import socket
 
     from shared.broker import uses_filesystem_transport
+    from shared.logs import configure_logging
     from shared.metrics.process import serve_metrics, use_multiprocess_dir
 
+    configure_logging()  # Celery sets it up again when it starts; what happens before must be seen too
     use_multiprocess_dir()  # before the app module imports the code that defines metrics
     app = importlib.import_module(app_module).app
     settings = get_settings()

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def use_multiprocess_dir() -> Path:
+def use_multiprocess_dir() -> None:
     """A fresh folder for this process tree: counters start at zero, as Prometheus expects after a
     restart, and two workers on one host (or one volume) never mix their files."""
     if "prometheus_client" in sys.modules:
@@ -30,7 +30,6 @@ def use_multiprocess_dir() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="emoq-metrics-"))
     os.environ[MULTIPROC_ENV] = str(folder)
     atexit.register(_remove, folder, os.getpid())
-    return folder
 
 
 def _remove(folder: Path, creator: int) -> None:
