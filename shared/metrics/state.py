@@ -48,13 +48,14 @@ class ServiceStateCollector(Collector):
 
 
 def _database_state() -> Iterator[Metric]:
+    # Everything is read before the first yield: a generator paused inside the session would hold its
+    # connection until the scrape is written out.
     with session_scope() as session:
         counts = repository.count_by_status(session)
         oldest = repository.oldest_queued_at(session)
     jobs = GaugeMetricFamily("emoq_jobs", "Jobs in each status now", labels=["status"])
     for status in JobStatus:
         jobs.add_metric([status.value], counts.get(status.value, 0))
-    # Yielded after the session closed: a generator paused inside it would hold a connection.
     wait = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
     yield jobs
     yield GaugeMetricFamily(
