@@ -88,13 +88,31 @@ def defined_metric_names() -> set[str]:
     return names | {f"{name}_{suffix}" for name in names for suffix in ("bucket", "sum", "count")}
 
 
+def assert_valid_promql_over_real_metrics(expr: str) -> None:
+    promql_parser.parse(expr.replace("$__rate_interval", "5m"))
+    undefined = set(re.findall(r"\b(emoq_[a-z_]+)", expr)) - defined_metric_names()
+    assert not undefined, f"{expr} uses undefined {undefined}"
+
+
 def test_the_dashboard_queries_are_valid_promql_over_metrics_that_exist() -> None:
     dashboard = json.loads((ROOT / "deploy" / "grafana" / "emoq-dashboard.json").read_text())
     exprs = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
-    defined = defined_metric_names()
 
     assert len(exprs) >= 15
     for expr in exprs:
-        promql_parser.parse(expr.replace("$__rate_interval", "5m"))
-        used = set(re.findall(r"\b(emoq_[a-z_]+)", expr))
-        assert used and used <= defined, f"{expr} uses undefined {used - defined}"
+        assert "emoq_" in expr
+        assert_valid_promql_over_real_metrics(expr)
+
+
+def test_alert_rules_are_loaded_and_valid_promql_over_metrics_that_exist() -> None:
+    scrape = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    prometheus = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["prometheus"]
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "alerts.yml").read_text())
+
+    assert scrape["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    assert "./deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro" in prometheus["volumes"]
+    alerts = [rule for group in rules["groups"] for rule in group["rules"]]
+    assert len(alerts) >= 5
+    for rule in alerts:
+        assert rule["alert"].startswith("EmoQ") and rule["annotations"]["summary"]
+        assert_valid_promql_over_real_metrics(rule["expr"])
