@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from shared.config import Settings
 from shared.db import session_scope
+from shared.logs import bind_job
 from shared.webhooks import service
 from shared.webhooks.attempt import post_event
 from shared.webhooks.metrics import count_attempt
@@ -41,20 +43,24 @@ def deliver_event(
         )
     if claimed is None:
         return DeliveryOutcome.SKIPPED
-    result = post_event(claimed.id, claimed.url, claimed.body, settings)
-    with session_scope() as session:
-        outcome = service.record_attempt(session, claimed, result, retry_delays=settings.webhook_retry_delays)
-    count_attempt(outcome, result)
-    log.info(
-        "webhook attempt",
-        extra={
-            "event_id": str(event_id),
-            "outcome": outcome.value,
-            "status_code": result.status_code,
-            "latency_ms": result.latency_ms,
-            "error": result.error,
-        },
-    )
+    # A job's event: every line of its attempt carries the job id, as the worker's lines do.
+    with bind_job(str(claimed.job_id)) if claimed.job_id else nullcontext():
+        result = post_event(claimed.id, claimed.url, claimed.body, settings)
+        with session_scope() as session:
+            outcome = service.record_attempt(
+                session, claimed, result, retry_delays=settings.webhook_retry_delays
+            )
+        count_attempt(outcome, result)
+        log.info(
+            "webhook attempt",
+            extra={
+                "event_id": str(event_id),
+                "outcome": outcome.value,
+                "status_code": result.status_code,
+                "latency_ms": result.latency_ms,
+                "error": result.error,
+            },
+        )
     return outcome
 
 

@@ -36,6 +36,7 @@ class ClaimedEvent:
     url: str
     body: str
     lease_until: datetime
+    job_id: uuid.UUID | None  # None for a batch's event
 
 
 def claim_event(
@@ -49,7 +50,13 @@ def claim_event(
     event = repository.get_event(session, event_id)
     if event is None:
         return None
-    return ClaimedEvent(id=event.id, url=event.url, body=encode_body(event.payload), lease_until=lease_until)
+    return ClaimedEvent(
+        id=event.id,
+        url=event.url,
+        body=encode_body(event.payload),
+        lease_until=lease_until,
+        job_id=event.job_id,
+    )
 
 
 def record_attempt(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import io
+import json
+import logging
 import subprocess
 import sys
 import uuid
@@ -17,6 +20,7 @@ from standardwebhooks.webhooks import Webhook
 from shared.config import Settings
 from shared.db import session_scope
 from shared.errors import Conflict
+from shared.logs import JsonFormatter
 from shared.models import Batch, DeliveryStatus, EventType, Job, JobStatus, WebhookAttempt, WebhookEvent
 from shared.models.base import utcnow
 from shared.webhooks import events, queue
@@ -118,6 +122,30 @@ def test_an_event_is_sent_after_commit_signed_and_verifiable(
     [attempt] = attempt_rows(event_id)
     assert attempt.succeeded and attempt.status_code == 200 and attempt.error is None
     assert attempt.latency_ms is not None and attempt.latency_ms > 0
+
+
+def test_every_line_of_a_jobs_delivery_carries_the_job_id(
+    settings: Settings, sent: Sent, receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    job_id = new_job()
+    event_id = record(job_id, receiver.url())
+    caplog.set_level(logging.INFO, logger="shared.webhooks")
+    # Formatted as it is logged, the way production writes JSON lines, while the job id is bound.
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(JsonFormatter())
+    logging.getLogger("shared.webhooks").addHandler(handler)
+    try:
+        deliver_event(event_id, settings)
+    finally:
+        logging.getLogger("shared.webhooks").removeHandler(handler)
+
+    [attempt] = [json.loads(line) for line in lines.getvalue().splitlines()]
+    assert (attempt["msg"], attempt["job_id"], attempt["event_id"]) == (
+        "webhook attempt",
+        str(job_id),
+        str(event_id),
+    )
 
 
 def test_an_event_recorded_in_a_rolled_back_transaction_is_never_sent(settings: Settings, sent: Sent) -> None:
