@@ -9,7 +9,9 @@ from pathlib import Path
 import promql_parser
 import yaml
 
+from shared.broker import Queue
 from shared.cli.client import ClientSettings
+from shared.cli.serve import CELERY_WORKERS
 from shared.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,3 +118,10 @@ def test_alert_rules_are_loaded_and_valid_promql_over_metrics_that_exist() -> No
     for rule in alerts:
         assert rule["alert"].startswith("EmoQ") and rule["annotations"]["summary"]
         assert_valid_promql_over_real_metrics(rule["expr"])
+
+
+def test_worker_commands_name_real_settings_and_queues() -> None:
+    for kind in CELERY_WORKERS:
+        assert {kind.concurrency, kind.metrics_port} <= set(Settings.model_fields), kind.command
+        assert [Queue(name).value for name in kind.queues] == list(kind.queues)
+    assert {queue for kind in CELERY_WORKERS for queue in kind.queues} == {queue.value for queue in Queue}

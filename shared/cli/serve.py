@@ -4,10 +4,44 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import dataclass
+from functools import partial
 
 from shared.config import get_settings
 
 log = logging.getLogger("emoq")
+
+
+@dataclass(frozen=True)
+class CeleryWorker:
+    """What `emoq worker` and `emoq webhooks` differ in; they share everything else."""
+
+    command: str
+    help: str
+    app_module: str
+    queues: tuple[str, ...]  # values of shared.broker.Queue, which registration must not import
+    concurrency: str  # the settings that give the defaults of --concurrency and --metrics-port
+    metrics_port: str
+
+
+CELERY_WORKERS = (
+    CeleryWorker(
+        "worker",
+        "run an inference worker (single jobs and batches)",
+        "worker.celery_app",
+        ("inference", "bulk"),
+        concurrency="worker_concurrency",
+        metrics_port="worker_metrics_port",
+    ),
+    CeleryWorker(
+        "webhooks",
+        "run a webhook delivery and housekeeping worker (no model)",
+        "worker.webhook_app",
+        ("webhooks", "maintenance"),
+        concurrency="webhook_concurrency",
+        metrics_port="webhooks_metrics_port",
+    ),
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,18 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     api.add_argument("--host", default=None, help="default: EMOQ_API_HOST")
     api.add_argument("--port", type=int, default=None, help="default: EMOQ_API_PORT")
     api.set_defaults(handler=_api)
-    worker = subparsers.add_parser("worker", help="run an inference worker (single jobs and batches)")
-    worker.add_argument("--concurrency", type=int, default=None, help="default: EMOQ_WORKER_CONCURRENCY")
-    worker.add_argument("--metrics-port", type=int, default=None, help="default: EMOQ_WORKER_METRICS_PORT")
-    worker.set_defaults(handler=_worker)
-    webhooks = subparsers.add_parser(
-        "webhooks", help="run a webhook delivery and housekeeping worker (no model)"
-    )
-    webhooks.add_argument("--concurrency", type=int, default=None, help="default: EMOQ_WEBHOOK_CONCURRENCY")
-    webhooks.add_argument(
-        "--metrics-port", type=int, default=None, help="default: EMOQ_WEBHOOKS_METRICS_PORT"
-    )
-    webhooks.set_defaults(handler=_webhooks)
+    for kind in CELERY_WORKERS:
+        worker = subparsers.add_parser(kind.command, help=kind.help)
+        for flag, setting in (("--concurrency", kind.concurrency), ("--metrics-port", kind.metrics_port)):
+            worker.add_argument(flag, type=int, default=None, help=f"default: EMOQ_{setting.upper()}")
+        worker.set_defaults(handler=partial(_celery_worker, kind))
     scheduler = subparsers.add_parser(
         "scheduler", help="run the scheduler: due webhook retries, job reconciliation, retention (run one)"
     )
@@ -70,49 +97,24 @@ def _api(args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker(args: argparse.Namespace) -> None:
-    from shared.broker import Queue
-
-    settings = get_settings()
-    _celery_worker(
-        "worker.celery_app",
-        [Queue.INFERENCE, Queue.BULK],
-        concurrency=args.concurrency or settings.worker_concurrency,
-        metrics_port=_given(args.metrics_port, settings.worker_metrics_port),
-    )
-
-
-def _webhooks(args: argparse.Namespace) -> None:
-    from shared.broker import Queue
-
-    settings = get_settings()
-    _celery_worker(
-        "worker.webhook_app",
-        [Queue.WEBHOOKS, Queue.MAINTENANCE],
-        concurrency=args.concurrency or settings.webhook_concurrency,
-        metrics_port=_given(args.metrics_port, settings.webhooks_metrics_port),
-    )
-
-
-def _given(flag: int | None, setting: int) -> int:
-    # Not `flag or setting`: --metrics-port 0 turns metrics off.
-    return setting if flag is None else flag
-
-
-def _celery_worker(app_module: str, queues: list[str], *, concurrency: int, metrics_port: int) -> None:
+def _celery_worker(kind: CeleryWorker, args: argparse.Namespace) -> None:
     """A Celery worker named after its first queue (``inference@host``, ``webhooks@host``)."""
     import importlib
     import socket
 
-    from shared.broker import uses_filesystem_transport
+    from shared.broker import Queue, uses_filesystem_transport
     from shared.logs import configure_logging
     from shared.metrics.process import serve_metrics, use_multiprocess_dir
 
     configure_logging()  # Celery sets it up again when it starts; what happens before must be seen too
     use_multiprocess_dir()  # before the app module imports the code that defines metrics
-    app = importlib.import_module(app_module).app
+    app = importlib.import_module(kind.app_module).app
     settings = get_settings()
-    serve_metrics(settings.metrics_host, metrics_port)
+    queues = [Queue(name) for name in kind.queues]
+    # Not `flag or setting` for the port: --metrics-port 0 turns metrics off.
+    port = getattr(settings, kind.metrics_port) if args.metrics_port is None else args.metrics_port
+    serve_metrics(settings.metrics_host, port)
+    concurrency = args.concurrency or getattr(settings, kind.concurrency)
     argv = [
         "worker",
         f"--loglevel={settings.log_level}",
