@@ -51,7 +51,7 @@ def embedded_service(folder: Path) -> Iterator[str]:
         "EMOQ_LOG_LEVEL": "WARNING",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli.main", "run"],
+        [sys.executable, "-m", "cli.main", "run"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=(folder / "emoq.log").open("wb"),

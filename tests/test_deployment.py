@@ -9,9 +9,9 @@ from pathlib import Path
 import promql_parser
 import yaml
 
+from cli.client import ClientSettings
+from cli.serve import CELERY_WORKERS
 from shared.broker import Queue
-from shared.cli.client import ClientSettings
-from shared.cli.serve import CELERY_WORKERS
 from shared.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from cli import serve
 from shared.auth import service as keys
-from shared.cli import serve
 from shared.config import Settings
 from shared.db import session_scope
 from tests.api.conftest import bearer, new_key
@@ -89,7 +89,7 @@ def test_emoq_keys_creates_lists_and_revokes_through_the_real_command(
 
     def emoq(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "shared.cli.main", "keys", *args],
+            [sys.executable, "-m", "cli.main", "keys", *args],
             env=env,
             cwd=ROOT,
             capture_output=True,

@@ -58,7 +58,7 @@ class FaultStack(Stack):
         self.generations[name] += 1
         log = (self.root / f"{name}-{self.generations[name]}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli.main", *(args or (name,))],
+            [sys.executable, "-m", "cli.main", *(args or (name,))],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -61,14 +61,12 @@ class Stack:
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
 
     def emoq(self, *args: str) -> None:
-        subprocess.run(
-            [sys.executable, "-m", "shared.cli.main", *args], env=self.env, check=True, timeout=120
-        )
+        subprocess.run([sys.executable, "-m", "cli.main", *args], env=self.env, check=True, timeout=120)
 
     def start(self, name: str, *args: str) -> None:
         log = (self.root / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli.main", *args],
+            [sys.executable, "-m", "cli.main", *args],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 def emoq(service_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "EMOQ_URL": service_url}
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli.main", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=120
     )
 
 

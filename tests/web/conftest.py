@@ -68,7 +68,7 @@ def start_emoq(root: Path, env: dict[str, str], key_name: str | None = None) -> 
 
 def create_key(stack: Stack, name: str) -> str:
     created = subprocess.run(
-        [sys.executable, "-m", "shared.cli.main", "keys", "create", "--name", name],
+        [sys.executable, "-m", "cli.main", "keys", "create", "--name", name],
         env=stack.env,
         capture_output=True,
         text=True,

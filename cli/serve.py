@@ -139,7 +139,7 @@ def _scheduler(_: argparse.Namespace) -> None:
 
 
 def _run(_: argparse.Namespace) -> int:
-    from shared.cli.supervisor import Supervisor
+    from cli.supervisor import Supervisor
 
     _migrate(argparse.Namespace())
     settings = get_settings()

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from cli import evaluate as command
 from tests.audio_factory import write_tone
 from tests.model_factory import save_tiny_checkpoint
-from worker.evaluation import command
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,11 @@ import importlib
 import sys
 
 COMMAND_MODULES = (
-    "shared.cli.serve",
-    "shared.cli.client",
-    "shared.cli.keys",
-    "worker.training.command",
-    "worker.evaluation.command",
+    "cli.serve",
+    "cli.client",
+    "cli.keys",
+    "cli.train",
+    "cli.evaluate",
 )
 
 

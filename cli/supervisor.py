@@ -30,7 +30,7 @@ class Supervisor:
             self.restarts[command] = 0
         self.restarts[command] += 1
         self.started_at[command] = time.monotonic()
-        self.children[command] = subprocess.Popen([sys.executable, "-m", "shared.cli.main", command])
+        self.children[command] = subprocess.Popen([sys.executable, "-m", "cli.main", command])
 
     def _stop_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("stopping (%s)", signal.Signals(signum).name)

@@ -11,9 +11,9 @@ import torch
 from safetensors.numpy import load_file
 from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
+from cli import train as command
 from tests.model_factory import save_tiny_checkpoint
 from worker.inference import AudioClassifier
-from worker.training import command
 from worker.training.validation import clip_probabilities
 
 RATE = 16000

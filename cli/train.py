@@ -1,4 +1,4 @@
-"""``emoq train``: argument parsing and the run from manifest to saved checkpoint.
+"""``emoq train``: arguments in, a training plan out; the run itself is ``worker.training.run``.
 
 Registration imports nothing heavy; torch and transformers load only when the command runs.
 """
@@ -9,14 +9,9 @@ import argparse
 import json
 import shlex
 import sys
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from worker.training.manifest import Clip, parse_list
-
-if TYPE_CHECKING:
-    from worker.training.trainer import LabelledAudio
+from worker.training.manifest import parse_list
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -66,93 +61,30 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    import torch
+    from worker.training.run import TrainingPlan, train_checkpoint
+    from worker.training.trainer import TrainSettings
 
-    from worker.inference import resolve_device
-    from worker.training.architecture import SAMPLING_RATE, build_model, feature_extractor
-    from worker.training.card import CardFacts, describe_architecture, render_card
-    from worker.training.manifest import labels_of, read_manifest
-    from worker.training.splits import split_by_speaker
-    from worker.training.trainer import TrainSettings, seed_everything, train
-    from worker.training.validation import score_clips
-
-    started = time.monotonic()
-    settings = TrainSettings(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        crops_per_clip=args.crops_per_clip,
-        learning_rate=args.learning_rate,
-        patience=args.patience,
-        seed=args.seed,
-    )
-    seed_everything(args.seed)
-    clips = read_manifest(args.manifest)
-    labels = labels_of(clips)
-    split = split_by_speaker(
-        clips,
+    plan = TrainingPlan(
+        manifest=args.manifest,
+        output=args.output,
+        settings=TrainSettings(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            crops_per_clip=args.crops_per_clip,
+            learning_rate=args.learning_rate,
+            patience=args.patience,
+            seed=args.seed,
+        ),
+        init_from=args.init_from,
+        config_preset=args.config_preset,
+        config_overrides=dict(_parse_override(item) for item in args.config_override),
         validation_speakers=[] if args.val_speakers == "none" else (parse_list(args.val_speakers) or None),
         test_speakers=parse_list(args.test_speakers),
-        seed=args.seed,
-    )
-    for part in ("train", "validation", "test"):
-        print(f"{part}: {len(getattr(split, part))} clips, speakers {', '.join(split.speakers(part)) or '-'}")
-    train_set, validation_set, test_set = (
-        _decode(getattr(split, part), labels, SAMPLING_RATE) for part in ("train", "validation", "test")
-    )
-
-    overrides = dict(_parse_override(item) for item in args.config_override)
-    model = build_model(labels, preset=args.config_preset, init_from=args.init_from, **overrides)
-    extractor = feature_extractor()
-    device = resolve_device(args.device)
-    result = train(
-        model, extractor, train_set, validation_set, settings, device=device, sampling_rate=SAMPLING_RATE
-    )
-    for part, dataset in (("validation", validation_set), ("test", test_set)):
-        if dataset is not None:
-            metrics = score_clips(model, extractor, dataset.waveforms, dataset.label_ids, device=device)
-            setattr(result, part, metrics)
-            print(
-                f"{part}: UAR {metrics.uar:.3f}  accuracy {metrics.accuracy:.3f}  F1 {metrics.macro_f1:.3f}"
-            )
-
-    args.output.mkdir(parents=True, exist_ok=True)
-    model.to(torch.device("cpu")).save_pretrained(args.output)
-    extractor.save_pretrained(args.output)
-    start = str(args.init_from) if args.init_from else f"config preset '{args.config_preset or 'small'}'"
-    facts = CardFacts(
-        model_name=args.output.name,
-        location=str(args.output),
-        manifest=args.manifest,
-        labels=labels,
-        split=split,
-        settings=settings,
-        result=result,
-        initialised_from=start
-        + (f" with {overrides}" if overrides else "")
-        + ("" if args.init_from else ", random weights"),
-        parameters=sum(p.numel() for p in model.parameters()),
-        architecture=describe_architecture(model.config),
-        device=str(device),
+        device=args.device,
         command=command_line(args),
-        minutes=(time.monotonic() - started) / 60,
     )
-    (args.output / "README.md").write_text(render_card(facts), encoding="utf-8")
-    print(f"saved {args.output}")
+    train_checkpoint(plan)
     return 0
-
-
-def _decode(clips: list[Clip], labels: list[str], sampling_rate: int) -> LabelledAudio | None:
-    """The clips as waveforms in memory with their label indices; None for an empty part."""
-    from shared.audio import decode_to_mono
-    from shared.config import get_settings
-    from worker.training.trainer import LabelledAudio
-
-    if not clips:
-        return None
-    max_seconds = get_settings().max_audio_seconds
-    # The service's own decoder, so training sees exactly the samples inference will see.
-    waveforms = [decode_to_mono(c.path, target_rate=sampling_rate, max_seconds=max_seconds) for c in clips]
-    return LabelledAudio(waveforms, [labels.index(c.label) for c in clips])
 
 
 def _parse_override(item: str) -> tuple[str, object]:
