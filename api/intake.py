@@ -11,7 +11,7 @@ from api.uploads import ReceivedFile
 from shared.audio import AudioInfo, probe
 from shared.config import Settings
 from shared.errors import EmoQError, InvalidRequest
-from shared.jobs.service import NewJob
+from shared.jobs.intake import NewJob
 from shared.net.guard import check_url_syntax
 from shared.storage import Storage
 

@@ -12,8 +12,9 @@ from shared.audio import probe, stream_mono
 from shared.config import Settings
 from shared.db import is_transient, session_scope
 from shared.errors import AudioError, EmoQError
-from shared.jobs import repository, service
-from shared.jobs.service import ClaimOutcome
+from shared.jobs import lease, repository
+from shared.jobs.lease import ClaimOutcome
+from shared.lifecycle import finish
 from shared.recovery import service as recovery
 from shared.schemas.results import JobResult, ModelRef
 from shared.storage import Storage
@@ -49,7 +50,7 @@ def analyze_job(
                 "job failed: its worker died on every attempt", extra={"error_code": "worker_crashed"}
             )
             return ClaimOutcome.DONE
-        outcome = service.claim_job(session, job_id, owner=owner, lease_seconds=settings.job_lease_seconds)
+        outcome = lease.claim_job(session, job_id, owner=owner, lease_seconds=settings.job_lease_seconds)
     if outcome is not ClaimOutcome.CLAIMED:
         return outcome
     try:
@@ -107,7 +108,7 @@ def _run(
             return True
         last_report = time.monotonic()
         with session_scope() as session:
-            return service.report_progress(
+            return lease.report_progress(
                 session, job_id, owner, progress=round(fraction, 4), lease_seconds=settings.job_lease_seconds
             )
 
@@ -127,7 +128,7 @@ def _run(
     inference_seconds = time.perf_counter() - started
     duration_s = classification.segments[-1].end_s
     with session_scope() as session:
-        completed = service.complete_job(session, storage, job_id, owner, result, duration_s=duration_s)
+        completed = finish.complete_job(session, storage, job_id, owner, result, duration_s=duration_s)
     if completed:
         record_inference(device=classifier.device.type, seconds=inference_seconds, audio_seconds=duration_s)
         log.info("job succeeded", extra={"dominant": result.dominant.label})
@@ -142,7 +143,7 @@ def _fetch(
     with storage.local_path(key) as path:
         info = probe(path, max_seconds=settings.max_audio_seconds)
     with session_scope() as session:
-        recorded = service.record_download(
+        recorded = lease.record_download(
             session, job_id, owner, blob=blob, info=info, content_type=content_type
         )
     if not recorded:
@@ -155,13 +156,13 @@ def _fetch(
 def _fail(job_id: uuid.UUID, storage: Storage, *, code: str, message: str) -> None:
     log.info("job failed", extra={"error_code": code})
     with session_scope() as session:
-        service.fail_job(session, storage, job_id, code=code, message=message)
+        finish.fail_job(session, storage, job_id, code=code, message=message)
 
 
 def _give_back(job_id: uuid.UUID, owner: str, *, resend: bool) -> None:
     try:
         with session_scope() as session:
-            given_back = service.release_job(session, job_id, owner, resend=resend)
+            given_back = lease.release_job(session, job_id, owner, resend=resend)
     except Exception:
         # The lease expires on its own; the reconciler (or the task's retry) queues the job again then.
         log.warning("could not hand the job back; its lease will expire", exc_info=True)

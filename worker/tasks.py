@@ -13,7 +13,7 @@ from celery.signals import worker_shutting_down
 from shared.broker import TaskName, get_celery
 from shared.config import get_settings
 from shared.db import is_transient
-from shared.jobs.service import ClaimOutcome
+from shared.jobs.lease import ClaimOutcome
 from shared.logs import bind_job
 from shared.storage import get_storage
 from worker.analysis import analyze_job

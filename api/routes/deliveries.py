@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from api.deps import CallerDep, SessionDep
-from shared.jobs import service as jobs
+from shared.jobs import intake as jobs
 from shared.webhooks import events as webhooks
 from shared.webhooks.schemas import DeliveryLog, WebhookEventRead
 

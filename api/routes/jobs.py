@@ -18,9 +18,10 @@ from api.uploads import receive_form
 from shared.config import Settings
 from shared.db import on_rollback
 from shared.errors import InvalidRequest, UploadTooLarge
-from shared.jobs import repository, service
+from shared.jobs import intake, repository
 from shared.jobs.admission import refuse_if_full
-from shared.jobs.service import NewJob
+from shared.jobs.intake import NewJob
+from shared.lifecycle import finish
 from shared.models import JobStatus
 from shared.schemas.jobs import JobFromUrl, JobPage, JobRead
 from shared.storage import Storage, storage_key
@@ -67,7 +68,7 @@ async def create_job(
         new = await _job_from_form(request, session, settings, storage)
     require_webhook_secret(new.webhook_url, settings)
     job, created = await run_in_threadpool(
-        service.create_job, session, caller, replace(new, idempotency_key=idempotency_key)
+        intake.create_job, session, caller, replace(new, idempotency_key=idempotency_key)
     )
     if not created:
         if new.blob is not None:
@@ -131,7 +132,7 @@ def read_job(
     caller: CallerDep,
     segments: Annotated[bool, Query(description="Include the timeline of windows")] = True,
 ) -> JobRead:
-    return JobRead.from_job(service.get_job(session, caller, job_id), with_segments=segments)
+    return JobRead.from_job(intake.get_job(session, caller, job_id), with_segments=segments)
 
 
 @router.get("", summary="List the caller's jobs, newest first")
@@ -163,7 +164,7 @@ def list_jobs(
 def delete_job(
     job_id: uuid.UUID, session: SessionDep, caller: CallerDep, storage: StorageDep
 ) -> JobRead | Response:
-    job = service.cancel_or_delete_job(session, storage, caller, job_id)
+    job = finish.cancel_or_delete_job(session, storage, caller, job_id)
     return JobRead.from_job(job) if job is not None else Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

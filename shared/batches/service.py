@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from shared.auth.caller import Caller
 from shared.batches import repository
 from shared.errors import NotFound
-from shared.jobs import service as jobs
+from shared.jobs import intake
 from shared.jobs.admission import admit
+from shared.lifecycle.ending import job_ended
+from shared.lifecycle.finish import cancel_job
 from shared.models import Batch, Job, JobStatus
 from shared.storage import Storage
 
@@ -20,7 +22,7 @@ from shared.storage import Storage
 @dataclass(frozen=True)
 class NewBatch:
     id: uuid.UUID
-    jobs: list[jobs.NewJob]
+    jobs: list[intake.NewJob]
     webhook_url: str | None
     metadata: dict[str, Any] | None
 
@@ -40,11 +42,11 @@ def create_batch(
             client_metadata=new.metadata,
         ),
     )
-    created = [jobs.add_batch_job(session, caller, job) for job in new.jobs]
+    created = [intake.add_batch_job(session, caller, job) for job in new.jobs]
     # Files refused at intake are jobs born failed: they get their events, and may even end the batch.
     for job in created:
         if job.status == JobStatus.FAILED:
-            jobs.job_ended(session, storage, job.id)
+            job_ended(session, storage, job.id)
     return batch, created
 
 
@@ -59,5 +61,5 @@ def get_batch(session: Session, caller: Caller, batch_id: uuid.UUID) -> Batch:
 def cancel_batch(session: Session, storage: Storage, caller: Caller, batch_id: uuid.UUID) -> Batch:
     get_batch(session, caller, batch_id)
     for job_id in repository.unfinished_job_ids(session, batch_id):
-        jobs.cancel_job(session, storage, caller, job_id)
+        cancel_job(session, storage, caller, job_id)
     return get_batch(session, caller, batch_id)

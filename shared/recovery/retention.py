@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from shared.jobs.service import delete_audio_after_commit
+from shared.lifecycle.ending import delete_audio_after_commit
 from shared.recovery import repository
 from shared.storage import Storage
 

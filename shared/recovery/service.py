@@ -14,7 +14,7 @@ from enum import Enum
 from sqlalchemy.orm import Session
 
 from shared.jobs.queue import enqueue_analysis
-from shared.jobs.service import job_ended
+from shared.lifecycle.ending import job_ended
 from shared.recovery import repository
 from shared.recovery.repository import AbandonedJob
 from shared.storage import Storage

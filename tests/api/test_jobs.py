@@ -199,7 +199,7 @@ def test_health_readiness_models_and_docs(client: TestClient) -> None:
 def test_an_accepted_job_is_logged_with_its_id(
     client: TestClient, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level("INFO", logger="shared.jobs.service")
+    caplog.set_level("INFO", logger="shared.jobs.intake")
 
     job_id = submit(client, write_tone(tmp_path / "a.wav", fmt="wav")).json()["id"]
 

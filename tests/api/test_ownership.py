@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from shared.auth.caller import ANONYMOUS
 from shared.db import session_scope
 from shared.errors import NotFound
-from shared.jobs import service
-from shared.jobs.service import NewJob
+from shared.jobs import intake
+from shared.jobs.intake import NewJob
 from tests.api.conftest import bearer, new_key, submit
 from tests.audio_factory import write_tone
 
@@ -115,9 +115,9 @@ def test_jobs_made_with_auth_disabled_belong_to_no_key_and_the_other_way_round(
 ) -> None:
     alices = secured_client.post("/v1/jobs", json={"audio_url": "https://x.org/b"}, headers=alice).json()
     with session_scope() as session:
-        job, _ = service.create_job(session, ANONYMOUS, NewJob(id=uuid.uuid4(), audio_url="https://x.org/a"))
+        job, _ = intake.create_job(session, ANONYMOUS, NewJob(id=uuid.uuid4(), audio_url="https://x.org/a"))
         with pytest.raises(NotFound):
-            service.get_job(session, ANONYMOUS, uuid.UUID(alices["id"]))
+            intake.get_job(session, ANONYMOUS, uuid.UUID(alices["id"]))
 
     assert_not_found(secured_client.get(f"/v1/jobs/{job.id}", headers=alice), "job_not_found")
     assert [j["id"] for j in secured_client.get("/v1/jobs", headers=alice).json()["items"]] == [alices["id"]]

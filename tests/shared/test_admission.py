@@ -13,8 +13,8 @@ from shared.auth.caller import Caller
 from shared.config import Settings
 from shared.db import reset_engine, session_scope
 from shared.errors import TooManyRequests
-from shared.jobs import queue, service
-from shared.jobs.service import NewJob
+from shared.jobs import intake, queue
+from shared.jobs.intake import NewJob
 from shared.migrate import upgrade_to_head
 from tests.integration.stack import create_database, drop_database, require_services
 
@@ -49,7 +49,7 @@ def submit_concurrently(caller: Caller) -> list[bool]:
         for _ in range(EACH):
             try:
                 with session_scope() as session:
-                    service.create_job(session, caller, NewJob(id=uuid.uuid4(), audio_url="https://x.org/a"))
+                    intake.create_job(session, caller, NewJob(id=uuid.uuid4(), audio_url="https://x.org/a"))
                 admitted.append(True)
             except TooManyRequests:
                 admitted.append(False)

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from shared.broker import Queue, TaskName, create_celery, get_celery
 from shared.config import Settings
 from shared.db import session_scope
-from shared.jobs import service as jobs_service
-from shared.jobs.service import ClaimOutcome
+from shared.jobs import lease
+from shared.jobs.lease import ClaimOutcome
 from shared.models import Batch, EventType, Job, JobResultRow, JobStatus, WebhookEvent
 from shared.models.base import utcnow
 from shared.recovery import maintenance, repository, service
@@ -280,9 +280,9 @@ def test_hand_back_returns_only_a_job_the_caller_holds(embedded: Settings) -> No
     held = add_job(JobStatus.PROCESSING, lease_left=timedelta(seconds=30), attempts=1, batch_id=add_batch(1))
 
     with session_scope() as session:
-        assert not jobs_service.release_job(session, held, "someone-else", resend=True)
+        assert not lease.release_job(session, held, "someone-else", resend=True)
     with session_scope() as session:
-        assert jobs_service.release_job(session, held, "a-worker", resend=True)
+        assert lease.release_job(session, held, "a-worker", resend=True)
 
     row = job(held)
     assert (row.status, row.attempts, row.lease_owner, row.progress) == (JobStatus.QUEUED, 0, None, 0.0)

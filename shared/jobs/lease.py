@@ -1,0 +1,131 @@
+"""The worker's side of a job: a lease claimed, renewed with progress, handed back, or ended with a result.
+
+Every change is conditional on the lease, so a worker that lost its job (cancelled, or taken over after its
+lease expired) changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from enum import Enum
+
+from sqlalchemy.orm import Session
+
+from shared.audio import AudioInfo
+from shared.jobs import repository
+from shared.jobs.queue import enqueue_analysis
+from shared.models import Job, JobResultRow, JobStatus
+from shared.models.base import utcnow
+from shared.schemas.results import JobResult
+from shared.storage import StoredBlob
+
+
+class ClaimOutcome(Enum):
+    CLAIMED = "claimed"
+    BUSY = "busy"  # another attempt holds a live lease
+    DONE = "done"  # final, or gone
+
+
+def claim_job(session: Session, job_id: uuid.UUID, *, owner: str, lease_seconds: int) -> ClaimOutcome:
+    if repository.claim(session, job_id, owner=owner, lease_seconds=lease_seconds):
+        return ClaimOutcome.CLAIMED
+    job = repository.get(session, job_id)
+    if job is None or JobStatus(job.status).is_final:
+        return ClaimOutcome.DONE
+    return ClaimOutcome.BUSY
+
+
+def report_progress(
+    session: Session, job_id: uuid.UUID, owner: str, *, progress: float, lease_seconds: int
+) -> bool:
+    """Advance progress and extend the lease; False means stop (cancelled, or the lease was lost)."""
+    return repository.update_owned(
+        session,
+        job_id,
+        owner,
+        progress=progress,
+        lease_expires_at=utcnow() + timedelta(seconds=lease_seconds),
+    )
+
+
+def record_download(
+    session: Session,
+    job_id: uuid.UUID,
+    owner: str,
+    *,
+    blob: StoredBlob,
+    info: AudioInfo,
+    content_type: str | None,
+) -> bool:
+    """What the worker learnt fetching audio given by URL: the same facts an upload records at once."""
+    return repository.update_owned(
+        session,
+        job_id,
+        owner,
+        size_bytes=blob.size,
+        sha256=blob.sha256,
+        content_type=content_type,
+        container=info.container,
+        codec=info.codec,
+        duration_s=info.duration_s,
+        sample_rate=info.sample_rate,
+        channels=info.channels,
+    )
+
+
+def release_job(session: Session, job_id: uuid.UUID, owner: str, *, resend: bool) -> bool:
+    """Hand a job this owner holds back to the queue, as if just sent. ``resend`` sends it again now
+    (a worker shutting down); without it the caller's own task retry brings it back (a transient error).
+
+    The attempt is given back too: ``max_attempts`` stops jobs whose workers die, and a worker that hands
+    its job back did not die. Otherwise three rolling restarts during one long job would fail it.
+    """
+    if not repository.update_owned(
+        session,
+        job_id,
+        owner,
+        status=JobStatus.QUEUED,
+        attempts=Job.attempts - 1,
+        lease_owner=None,
+        lease_expires_at=None,
+        progress=0.0,
+        enqueued_at=utcnow(),
+    ):
+        return False
+    if resend:
+        job = repository.get(session, job_id)
+        enqueue_analysis(session, job_id, bulk=job is not None and job.batch_id is not None)
+    return True
+
+
+def record_result(
+    session: Session, job_id: uuid.UUID, owner: str, result: JobResult, *, duration_s: float
+) -> bool:
+    """Store the result and mark the job succeeded while this owner holds it. ``duration_s`` is the
+    length the worker measured, which headers may not tell. What follows a job's end is the caller's."""
+    if not repository.update_owned(
+        session,
+        job_id,
+        owner,
+        duration_s=duration_s,
+        status=JobStatus.SUCCEEDED,
+        progress=1.0,
+        finished_at=utcnow(),
+        lease_owner=None,
+        lease_expires_at=None,
+    ):
+        return False
+    repository.add_result(
+        session,
+        JobResultRow(
+            job_id=job_id,
+            model_id=result.model.id,
+            model_revision=result.model.revision,
+            dominant_label=result.dominant.label,
+            dominant_score=result.dominant.score,
+            scores=[s.model_dump() for s in result.scores],
+            segments=[s.model_dump(exclude_none=True) for s in result.segments],
+        ),
+    )
+    return True
