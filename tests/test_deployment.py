@@ -1,4 +1,4 @@
-"""The README, the compose file and the Dockerfiles describe the settings and files that really exist."""
+"""The README and docs/, the compose file and the Dockerfiles describe the settings and files that really exist."""
 
 from __future__ import annotations
 
@@ -19,10 +19,23 @@ SETTINGS = {f"EMOQ_{name.upper()}" for name in Settings.model_fields}
 CLIENT_SETTINGS = {f"EMOQ_{name.upper()}" for name in ClientSettings.model_fields}
 
 
-def test_every_setting_is_documented_in_the_readme_and_nothing_else_is() -> None:
-    documented = set(re.findall(r"^\| `(EMOQ_[A-Z_]+)`", (ROOT / "README.md").read_text(), re.MULTILINE))
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
-    assert documented == SETTINGS | CLIENT_SETTINGS
+
+def test_every_setting_is_documented_once_and_nothing_else_is() -> None:
+    rows = [
+        name
+        for document in DOCUMENTS
+        for name in re.findall(r"^\| `(EMOQ_[A-Z_]+)`", document.read_text(), re.MULTILINE)
+    ]
+
+    assert sorted(rows) == sorted(SETTINGS | CLIENT_SETTINGS)
+
+
+def test_links_between_the_documents_lead_somewhere() -> None:
+    for document in DOCUMENTS:
+        for target in re.findall(r"\]\(([^)#:]+\.md)(?:#[^)]*)?\)", document.read_text()):
+            assert (document.parent / target).is_file(), f"{document.name} links to missing {target}"
 
 
 def test_compose_sets_only_real_settings_and_wires_the_services() -> None:
