@@ -17,7 +17,8 @@ import pytest
 
 FINAL = {"succeeded", "failed", "cancelled"}
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# The database these tests flush; TEST_REDIS_DB lets test runs side by side on one machine keep apart.
+REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('TEST_REDIS_DB', '15')}"
 
 
 def free_port() -> int:
