@@ -1,17 +1,13 @@
 from __future__ import annotations
 
-import csv
-import io
-import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
+from pydantic import Json, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
@@ -19,19 +15,21 @@ from api.forms import openapi_body, parse_http_url, parse_metadata
 from api.intake import job_from_file, job_from_url, require_webhook_secret
 from api.routes.jobs import ENVELOPE_BYTES, FIELD_BYTES_FACTOR
 from api.uploads import receive_form
-from shared.batches import repository
+from shared.batches import repository, results
 from shared.batches import service as batches
 from shared.batches.summary import summarize
 from shared.config import Settings
-from shared.db import get_sessionmaker, on_rollback
+from shared.db import on_rollback
 from shared.errors import InvalidRequest, UploadTooLarge
 from shared.jobs.admission import refuse_if_full
-from shared.models import Job
 from shared.schemas.batches import BatchCreated, BatchRead, BatchUrls
 from shared.schemas.jobs import JobRead
 from shared.storage import Storage, storage_key
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
+
+# The form field carries JSON text; each URL's form is then checked like a single job's.
+AUDIO_URL_LIST = TypeAdapter(Json[list[str]])
 
 BATCH_BODY = openapi_body(
     {
@@ -127,12 +125,9 @@ def _url_list(raw: str | None) -> list[str]:
     if not raw:
         return []
     try:
-        urls = json.loads(raw)
-    except json.JSONDecodeError as exc:
+        return AUDIO_URL_LIST.validate_python(raw)
+    except ValidationError as exc:
         raise InvalidRequest("audio_urls must be a JSON array of strings", code="invalid_audio_urls") from exc
-    if not isinstance(urls, list) or not all(isinstance(url, str) for url in urls):
-        raise InvalidRequest("audio_urls must be a JSON array of strings", code="invalid_audio_urls")
-    return urls
 
 
 @router.get("/{batch_id}", summary="A batch's counts, progress and its jobs (paginated)")
@@ -174,60 +169,8 @@ def batch_results(
     caller: CallerDep,
     accept: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
-    # The batch is the caller's, so are its jobs: the stream below reads them by the batch's id.
-    batches.get_batch(session, caller, batch_id)
-    as_csv = "text/csv" in (accept or "")
-    labels = repository.result_labels(session, batch_id) if as_csv else []
-    # The stream outlives the request's session, so it reads through its own.
-    rows = _csv_rows(batch_id, labels) if as_csv else _ndjson_rows(batch_id)
-    media_type = "text/csv" if as_csv else "application/x-ndjson"
-    headers = {"Content-Disposition": f'attachment; filename="batch-{batch_id}.csv"'} if as_csv else None
-    return StreamingResponse(rows, media_type=media_type, headers=headers)
-
-
-def _finished_jobs(batch_id: uuid.UUID) -> Iterator[Job]:
-    with get_sessionmaker()() as session:
-        yield from repository.iter_finished_jobs(session, batch_id)
-
-
-def _ndjson_rows(batch_id: uuid.UUID) -> Iterator[str]:
-    for job in _finished_jobs(batch_id):
-        read = JobRead.from_job(job)
-        line = {
-            "job_id": str(job.id),
-            "position": job.position,
-            "file": job.filename,
-            "status": read.status,
-            "result": read.result.model_dump(mode="json") if read.result else None,
-            "error": read.error.model_dump() if read.error else None,
-        }
-        yield json.dumps(line) + "\n"
-
-
-def _csv_rows(batch_id: uuid.UUID, labels: list[str]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(["file", "job_id", "status", "dominant_label", "dominant_score", *labels, "error_code"])
-    yield flush()
-    for job in _finished_jobs(batch_id):
-        result = job.result if job.status == "succeeded" else None
-        scores = {s["label"]: s["score"] for s in result.scores} if result else {}
-        writer.writerow(
-            [
-                job.filename or job.audio_url or "",
-                job.id,
-                job.status,
-                result.dominant_label if result else "",
-                f"{result.dominant_score:.6f}" if result else "",
-                *(f"{scores[label]:.6f}" if label in scores else "" for label in labels),
-                job.error_code or "",
-            ]
-        )
-        yield flush()
+    batch = batches.get_batch(session, caller, batch_id)
+    if "text/csv" in (accept or ""):
+        headers = {"Content-Disposition": f'attachment; filename="batch-{batch_id}.csv"'}
+        return StreamingResponse(results.as_csv(session, batch), media_type="text/csv", headers=headers)
+    return StreamingResponse(results.as_ndjson(batch), media_type="application/x-ndjson")

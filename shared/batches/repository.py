@@ -80,15 +80,12 @@ def unfinished_job_ids(session: Session, batch_id: uuid.UUID) -> list[uuid.UUID]
     return list(session.scalars(query))
 
 
-def result_labels(session: Session, batch_id: uuid.UUID) -> list[str]:
-    """Every label any result of the batch scored, in the order first seen (the model's order)."""
-    labels: dict[str, None] = {}
+def result_labels(session: Session, batch_id: uuid.UUID) -> set[str]:
+    """Every label any result of the batch scored."""
     query = (
         select(JobResultRow.scores).join(Job, Job.id == JobResultRow.job_id).where(Job.batch_id == batch_id)
     )
-    for scores in session.scalars(query):
-        labels.update(dict.fromkeys(sorted(s["label"] for s in scores)))
-    return list(labels)
+    return {score["label"] for scores in session.scalars(query) for score in scores}
 
 
 def iter_finished_jobs(session: Session, batch_id: uuid.UUID, *, page: int = 500) -> Iterator[Job]:

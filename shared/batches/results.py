@@ -1,0 +1,86 @@
+"""A batch's finished jobs as the results endpoint streams them: NDJSON, or CSV with a fixed header."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import Iterator
+
+from sqlalchemy.orm import Session
+
+from shared.batches import repository
+from shared.db import get_sessionmaker
+from shared.jobs.repository import served_models
+from shared.models import Batch, Job
+from shared.schemas.jobs import JobRead
+
+FIXED_COLUMNS = ["file", "job_id", "status", "dominant_label", "dominant_score"]
+
+
+def csv_labels(session: Session, batch: Batch) -> list[str]:
+    """One column per label of every model involved, sorted, so the header never depends on outcomes.
+
+    The models involved are those that scored the batch's jobs and, while jobs are still to come or
+    none was scored, those the workers serve now.
+    """
+    labels = set(repository.result_labels(session, batch.id))
+    if batch.finished_at is None or not labels:
+        labels.update(label for model in served_models(session) for label in model.labels)
+    return sorted(labels)
+
+
+def as_csv(session: Session, batch: Batch) -> Iterator[str]:
+    """The CSV, its header fixed now from the request's session; rows stream through their own."""
+    return _csv_rows(batch.id, csv_labels(session, batch))
+
+
+def as_ndjson(batch: Batch) -> Iterator[str]:
+    """One finished job per line, as JSON, in submission order."""
+    for job in _finished_jobs(batch.id):
+        read = JobRead.from_job(job)
+        line = {
+            "job_id": str(job.id),
+            "position": job.position,
+            "file": job.filename,
+            "status": read.status,
+            "result": read.result.model_dump(mode="json") if read.result else None,
+            "error": read.error.model_dump() if read.error else None,
+        }
+        yield json.dumps(line) + "\n"
+
+
+def _finished_jobs(batch_id: uuid.UUID) -> Iterator[Job]:
+    # A stream outlives the request's session, so it reads through its own.
+    with get_sessionmaker()() as session:
+        yield from repository.iter_finished_jobs(session, batch_id)
+
+
+def _csv_rows(batch_id: uuid.UUID, labels: list[str]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow([*FIXED_COLUMNS, *labels, "error_code"])
+    yield flush()
+    for job in _finished_jobs(batch_id):
+        result = job.result if job.status == "succeeded" else None
+        scores = {s["label"]: s["score"] for s in result.scores} if result else {}
+        writer.writerow(
+            [
+                job.filename or job.audio_url or "",
+                job.id,
+                job.status,
+                result.dominant_label if result else "",
+                f"{result.dominant_score:.6f}" if result else "",
+                *(f"{scores[label]:.6f}" if label in scores else "" for label in labels),
+                job.error_code or "",
+            ]
+        )
+        yield flush()
