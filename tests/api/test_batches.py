@@ -96,6 +96,15 @@ def test_files_and_urls_together(client: TestClient, good_files: list[Path]) -> 
     assert len(response.json()["job_ids"]) == 2
 
 
+@pytest.mark.parametrize("audio_urls", ["not json", '{"a": "https://example.org/x.wav"}', "[1, 2]"])
+def test_audio_urls_must_be_a_json_array_of_strings(
+    client: TestClient, good_files: list[Path], audio_urls: str
+) -> None:
+    response = client.post("/v1/batches", files=multipart(good_files[:1]), data={"audio_urls": audio_urls})
+
+    assert response.status_code == 422 and response.json()["code"] == "invalid_audio_urls"
+
+
 def test_batch_limits(
     client: TestClient, embedded: Settings, good_files: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
