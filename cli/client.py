@@ -2,6 +2,7 @@
 
 Exit codes scripts can rely on: 0 every job succeeded; 1 a job failed or was cancelled; 2 bad usage or
 a request the server refused (4xx); 3 the server could not be reached or failed (5xx); 4 not found.
+Where several files each have an outcome, the highest of their codes is the command's.
 """
 
 from __future__ import annotations
@@ -100,21 +101,38 @@ def request(client: httpx.Client, method: str, path: str, **kwargs: Any) -> http
 
 
 def _submit(client: httpx.Client, args: argparse.Namespace) -> int:
-    jobs = []
+    """Every file is sent whatever happens to the others; the exit code is the worst file's outcome."""
+    jobs, refusals = [], []
     for path in args.files:
-        if not path.is_file():
-            raise ClientError(f"no such file: {path}", REFUSED)
-        data = {"webhook_url": args.webhook} if args.webhook else {}
-        with path.open("rb") as audio:
-            job = request(client, "POST", "/v1/jobs", files={"file": (path.name, audio)}, data=data).json()
+        try:
+            job = _send_file(client, path, webhook_url=args.webhook)
+        except ClientError as error:
+            print(f"emoq: {path}: {error}", file=sys.stderr)
+            refusals.append(error.exit_code)
+            continue
         print(job["id"], path.name, sep="\t")
         jobs.append(job)
-    if not args.wait:
-        return OK
-    finished = [_wait_job(client, job["id"]) for job in jobs]
-    for job in finished:
-        _print_job(job)
-    return OK if all(job["status"] == "succeeded" for job in finished) else JOB_FAILED
+    if args.wait:
+        jobs = [_wait_job(client, job["id"]) for job in jobs]
+        for job in jobs:
+            _print_job(job)
+    outcomes = [*refusals, *(_job_outcome(job) if args.wait else OK for job in jobs)]
+    return max(outcomes, default=OK)
+
+
+def _send_file(client: httpx.Client, path: Path, *, webhook_url: str | None) -> dict[str, Any]:
+    if not path.is_file():
+        raise ClientError("no such file", REFUSED)
+    data = {"webhook_url": webhook_url} if webhook_url else {}
+    try:
+        with path.open("rb") as audio:
+            return request(client, "POST", "/v1/jobs", files={"file": (path.name, audio)}, data=data).json()
+    except httpx.HTTPError as error:
+        raise ClientError(f"cannot reach the server ({type(error).__name__})", UNAVAILABLE) from error
+
+
+def _job_outcome(job: dict[str, Any]) -> int:
+    return OK if job["status"] == "succeeded" else JOB_FAILED
 
 
 def _batch(client: httpx.Client, args: argparse.Namespace) -> int:
@@ -150,7 +168,7 @@ def _watch(client: httpx.Client, args: argparse.Namespace) -> int:
         return OK if batch["counts"]["succeeded"] == batch["job_count"] else JOB_FAILED
     job = _wait_job(client, args.id)
     _print_job(job)
-    return OK if job["status"] == "succeeded" else JOB_FAILED
+    return _job_outcome(job)
 
 
 def _results(client: httpx.Client, args: argparse.Namespace) -> int:

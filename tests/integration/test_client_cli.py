@@ -46,6 +46,21 @@ def test_submit_and_wait_prints_sorted_scores(url: str, tmp_path: Path) -> None:
     assert json.loads(status.stdout)["status"] == "succeeded"
 
 
+def test_submit_sends_every_file_and_exits_with_the_worst_outcome(url: str, tmp_path: Path) -> None:
+    first = write_tone(tmp_path / "a.wav", fmt="wav", seconds=0.5)
+    not_audio = BAD_UPLOADS[1].write(tmp_path)
+    last = write_tone(tmp_path / "c.wav", fmt="wav", seconds=0.5)
+
+    done = emoq(url, "submit", str(first), str(not_audio), str(last), "--wait")
+
+    assert done.returncode == 2, "a file the server refused is the worst outcome"
+    sent = [line.split("\t")[1] for line in done.stdout.splitlines() if "\t" in line]
+    assert sent == ["a.wav", "c.wav"], "the files after the refused one are sent too"
+    assert f"{not_audio}: undecodable_audio" in done.stderr
+    results = [line.split(":")[0] for line in done.stdout.splitlines() if not line.startswith("  ")]
+    assert [name for name in results if not name.count("\t")] == ["a.wav", "c.wav"]
+
+
 def test_batch_wait_and_results_in_every_format(url: str, tmp_path: Path) -> None:
     folder = tmp_path / "calls"
     folder.mkdir()
