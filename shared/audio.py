@@ -9,6 +9,7 @@ float32 blocks shaped (frames, channels) and is mixed, resampled and length-chec
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -21,11 +22,18 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from shared.errors import AudioTooLong, EmptyAudio, UndecodableAudio
+from shared.errors import AudioTooLong, AudioTooShort, EmptyAudio, UndecodableAudio
 
 # Beyond these a header is lying or hostile; accepting it would size buffers from attacker input.
 MAX_SAMPLE_RATE = 768_000
 MAX_CHANNELS = 64
+
+# Less than this, decoded, is too little to carry an emotion: a click, or what is left of a broken file.
+MIN_AUDIO_SECONDS = 0.25
+# Decoding that ends this much short of the header's length means the file was cut or its header lies;
+# a little short is ordinary (encoder padding, rounding).
+TRUNCATION_TOLERANCE = 0.05
+TRUNCATION_MIN_SECONDS = 0.1
 
 _BLOCK_FRAMES = 16_384
 
@@ -66,6 +74,8 @@ class AudioInfo:
     sample_rate: int
     channels: int
     duration_s: float | None  # None when the container does not say (browser-recorded webm often doesn't)
+    # What the header claims, even beyond the end of the file; duration_s is what the decoder will read.
+    declared_duration_s: float | None = None
 
 
 class _Source(NamedTuple):
@@ -81,6 +91,9 @@ def probe(path: Path, *, max_seconds: float) -> AudioInfo:
     """
     with _open_source(path) as source:
         _require_finite(source.first)
+        # A first block shorter than asked for is the whole file, whatever the header says.
+        if len(source.first) < min(_BLOCK_FRAMES, MIN_AUDIO_SECONDS * source.info.sample_rate):
+            raise _too_short(len(source.first) / source.info.sample_rate)
         duration = source.info.duration_s
         if duration is not None and duration > max_seconds:
             raise AudioTooLong(f"audio is {duration:.1f} s long; the limit is {max_seconds:g} s")
@@ -97,7 +110,7 @@ def stream_mono(path: Path, *, target_rate: int, max_seconds: float) -> Iterator
 
     Stops as soon as more than `max_seconds` has decoded, whatever the header claimed; a consumer that
     keeps only what it needs holds a few blocks, however long the recording. Raises `EmptyAudio` at the
-    end if nothing decoded.
+    end if nothing decoded, `AudioTooShort` if less than `MIN_AUDIO_SECONDS` did.
     """
     # Checked here because inside _open_source a bad argument would be reported as bad audio.
     if target_rate <= 0:
@@ -131,6 +144,20 @@ def _mix_and_resample(
             yield tail
     if not produced:
         raise EmptyAudio()
+    if decoded < MIN_AUDIO_SECONDS * source_rate:
+        raise _too_short(decoded / source_rate)
+
+
+def falls_short(declared_s: float | None, decoded_s: float) -> bool:
+    """Whether decoding ended well before the length the header declared: a file cut short, or lying."""
+    if declared_s is None:
+        return False
+    shortfall = declared_s - decoded_s
+    return shortfall > TRUNCATION_MIN_SECONDS and shortfall > TRUNCATION_TOLERANCE * declared_s
+
+
+def _too_short(seconds: float) -> AudioTooShort:
+    return AudioTooShort(f"only {seconds:.3f} s of audio decoded; at least {MIN_AUDIO_SECONDS:g} s is needed")
 
 
 def _require_finite(block: np.ndarray) -> None:
@@ -159,13 +186,15 @@ def _open_with_soundfile(path: Path, stack: ExitStack) -> _Source | None:
     """None when libsndfile cannot read the file or finds nothing in it: FFmpeg gets its turn."""
     try:
         file = stack.enter_context(sf.SoundFile(path))
+        duration = file.frames / file.samplerate if file.samplerate > 0 else None
         info = _checked(
             AudioInfo(
                 container=file.format.lower(),
                 codec="flac" if file.format == "FLAC" else _SOUNDFILE_CODECS.get(file.subtype, file.subtype),
                 sample_rate=file.samplerate,
                 channels=file.channels,
-                duration_s=file.frames / file.samplerate if file.samplerate > 0 else None,
+                duration_s=duration,
+                declared_duration_s=_wav_declared_seconds(path) if file.format == "WAV" else duration,
             )
         )
         first = file.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
@@ -176,6 +205,31 @@ def _open_with_soundfile(path: Path, stack: ExitStack) -> _Source | None:
     if not len(first):
         return None
     return _Source(info, first, _soundfile_blocks(file))
+
+
+def _wav_declared_seconds(path: Path) -> float | None:
+    """The length a WAV's data chunk declares. libsndfile and FFmpeg both trim a data chunk that runs
+    past the end of the file, so only the header itself tells that the file was cut short. (The standard
+    library's ``wave`` refuses float and extensible WAVs, which libsndfile reads.)"""
+    with path.open("rb") as file:
+        riff = file.read(12)
+        if riff[:4] != b"RIFF" or riff[8:12] != b"WAVE":
+            return None
+        rate = block_align = 0
+        while len(header := file.read(8)) == 8:
+            chunk, size = header[:4], int.from_bytes(header[4:], "little")
+            if chunk == b"data":
+                # 0 and 0xFFFFFFFF are what writers leave that never learnt the length (a live stream).
+                if not rate or not block_align or size in (0, 0xFFFFFFFF):
+                    return None
+                return size // block_align / rate
+            body = file.read(16) if chunk == b"fmt " else b""
+            if len(body) == 16:
+                rate = int.from_bytes(body[4:8], "little")
+                block_align = int.from_bytes(body[12:14], "little")
+            # Chunks are padded to an even length.
+            file.seek(size + size % 2 - len(body), os.SEEK_CUR)
+    return None
 
 
 def _soundfile_blocks(file: sf.SoundFile) -> Iterator[np.ndarray]:
@@ -190,13 +244,15 @@ def _open_with_pyav(path: Path, stack: ExitStack) -> _Source:
         raise UndecodableAudio("the file has no audio stream")
     stream = container.streams.audio[0]
     context = stream.codec_context
+    duration = _pyav_duration(container, stream)
     info = _checked(
         AudioInfo(
             container=_PYAV_CONTAINERS.get(container.format.name, container.format.name.split(",")[0]),
             codec=context.codec.canonical_name,
             sample_rate=context.sample_rate,
             channels=context.channels,
-            duration_s=_pyav_duration(container, stream),
+            duration_s=duration,
+            declared_duration_s=duration,
         )
     )
     blocks = _pyav_blocks(container, stream, info.sample_rate)

@@ -41,6 +41,11 @@ class EmptyAudio(AudioError):
     title = "Audio has no samples"
 
 
+class AudioTooShort(AudioError):
+    code = "too_short"
+    title = "Audio too short"
+
+
 class AudioTooLong(AudioError):
     code = "audio_too_long"
     title = "Audio too long"

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import closing
 
-from shared.audio import probe, stream_mono
+from shared.audio import AudioInfo, falls_short, probe, stream_mono
 from shared.config import Settings
 from shared.db import is_transient, session_scope
 from shared.errors import AudioError, EmoQError
@@ -89,11 +89,14 @@ def _run(
 ) -> None:
     with session_scope() as session:
         job = repository.get(session, job_id)
-        key, url, header_seconds = (
-            (job.audio_key, job.audio_url, job.duration_s) if job else (None, None, None)
+        key, url, header_seconds, declared_seconds = (
+            (job.audio_key, job.audio_url, job.duration_s, job.declared_duration_s)
+            if job
+            else (None, None, None, None)
         )
     if key is not None and url is not None and not storage.exists(key):
-        header_seconds = _fetch(job_id, owner, url, key, storage=storage, settings=settings)
+        info = _fetch(job_id, owner, url, key, storage=storage, settings=settings)
+        header_seconds, declared_seconds = info.duration_s, info.declared_duration_s
     if key is None or not storage.exists(key):
         raise AudioError("the stored audio is gone", code="audio_missing")
 
@@ -128,7 +131,15 @@ def _run(
     inference_seconds = time.perf_counter() - started
     duration_s = classification.segments[-1].end_s
     with session_scope() as session:
-        completed = finish.complete_job(session, storage, job_id, owner, result, duration_s=duration_s)
+        completed = finish.complete_job(
+            session,
+            storage,
+            job_id,
+            owner,
+            result,
+            duration_s=duration_s,
+            truncated=falls_short(declared_seconds, duration_s),
+        )
     if completed:
         record_inference(device=classifier.device.type, seconds=inference_seconds, audio_seconds=duration_s)
         log.info("job succeeded", extra={"dominant": result.dominant.label})
@@ -136,9 +147,9 @@ def _run(
 
 def _fetch(
     job_id: uuid.UUID, owner: str, url: str, key: str, *, storage: Storage, settings: Settings
-) -> float | None:
-    """Audio given by URL is downloaded and probed here, then treated exactly like an upload. Returns the
-    duration its header tells, as the API records it for an upload."""
+) -> AudioInfo:
+    """Audio given by URL is downloaded and probed here, then treated exactly like an upload. Returns
+    what its header tells, as the API records it for an upload."""
     blob, content_type = download_audio(url, key, storage=storage, settings=settings)
     with storage.local_path(key) as path:
         info = probe(path, max_seconds=settings.max_audio_seconds)
@@ -150,7 +161,7 @@ def _fetch(
         # Cancelled while downloading: the cancellation could not delete what did not exist yet.
         storage.delete(key)
         raise InferenceStopped
-    return info.duration_s
+    return info
 
 
 def _fail(job_id: uuid.UUID, storage: Storage, *, code: str, message: str) -> None:

@@ -17,6 +17,7 @@ from shared.models import Batch, Job
 from shared.schemas.jobs import JobRead
 
 FIXED_COLUMNS = ["file", "job_id", "status", "dominant_label", "dominant_score"]
+TRAILING_COLUMNS = ["error_code", "duration_s", "declared_duration_s", "truncated"]
 
 
 def csv_labels(session: Session, batch: Batch) -> list[str]:
@@ -67,7 +68,7 @@ def _csv_rows(batch_id: uuid.UUID, labels: list[str]) -> Iterator[str]:
         buffer.truncate()
         return text
 
-    writer.writerow([*FIXED_COLUMNS, *labels, "error_code"])
+    writer.writerow([*FIXED_COLUMNS, *labels, *TRAILING_COLUMNS])
     yield flush()
     for job in _finished_jobs(batch_id):
         result = job.result if job.status == "succeeded" else None
@@ -81,6 +82,13 @@ def _csv_rows(batch_id: uuid.UUID, labels: list[str]) -> Iterator[str]:
                 f"{result.dominant_score:.6f}" if result else "",
                 *(f"{scores[label]:.6f}" if label in scores else "" for label in labels),
                 job.error_code or "",
+                _seconds(job.duration_s),
+                _seconds(job.declared_duration_s),
+                "" if job.truncated is None else str(job.truncated).lower(),
             ]
         )
         yield flush()
+
+
+def _seconds(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"

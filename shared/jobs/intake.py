@@ -112,6 +112,7 @@ def _job_row(new: NewJob, caller: Caller) -> Job:
         container=info.container if info else None,
         codec=info.codec if info else None,
         duration_s=info.duration_s if info else None,
+        declared_duration_s=info.declared_duration_s if info else None,
         sample_rate=info.sample_rate if info else None,
         channels=info.channels if info else None,
         client_metadata=new.metadata,

@@ -69,6 +69,7 @@ def record_download(
         container=info.container,
         codec=info.codec,
         duration_s=info.duration_s,
+        declared_duration_s=info.declared_duration_s,
         sample_rate=info.sample_rate,
         channels=info.channels,
     )
@@ -100,15 +101,23 @@ def release_job(session: Session, job_id: uuid.UUID, owner: str, *, resend: bool
 
 
 def record_result(
-    session: Session, job_id: uuid.UUID, owner: str, result: JobResult, *, duration_s: float
+    session: Session,
+    job_id: uuid.UUID,
+    owner: str,
+    result: JobResult,
+    *,
+    duration_s: float,
+    truncated: bool,
 ) -> bool:
     """Store the result and mark the job succeeded while this owner holds it. ``duration_s`` is the
-    length the worker measured, which headers may not tell. What follows a job's end is the caller's."""
+    length the worker measured, which headers may not tell, and ``truncated`` whether it fell well short
+    of what the header declared. What follows a job's end is the caller's."""
     if not repository.update_owned(
         session,
         job_id,
         owner,
         duration_s=duration_s,
+        truncated=truncated,
         status=JobStatus.SUCCEEDED,
         progress=1.0,
         finished_at=utcnow(),

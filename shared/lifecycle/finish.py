@@ -20,9 +20,16 @@ from shared.storage import Storage
 
 
 def complete_job(
-    session: Session, storage: Storage, job_id: uuid.UUID, owner: str, result: JobResult, *, duration_s: float
+    session: Session,
+    storage: Storage,
+    job_id: uuid.UUID,
+    owner: str,
+    result: JobResult,
+    *,
+    duration_s: float,
+    truncated: bool,
 ) -> bool:
-    if not lease.record_result(session, job_id, owner, result, duration_s=duration_s):
+    if not lease.record_result(session, job_id, owner, result, duration_s=duration_s, truncated=truncated):
         return False
     job_ended(session, storage, job_id)
     return True

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -69,6 +70,10 @@ class Job(Base):
     container: Mapped[str | None] = mapped_column(String(32))
     codec: Mapped[str | None] = mapped_column(String(32))
     duration_s: Mapped[float | None] = mapped_column(Float)
+    # What the header claimed; `truncated` is set once the worker has decoded the audio and found it
+    # well short of that (see shared.audio.falls_short).
+    declared_duration_s: Mapped[float | None] = mapped_column(Float)
+    truncated: Mapped[bool | None] = mapped_column(Boolean)
     sample_rate: Mapped[int | None] = mapped_column(Integer)
     channels: Mapped[int | None] = mapped_column(Integer)
     client_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON)

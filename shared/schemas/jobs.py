@@ -29,6 +29,14 @@ class InputInfo(BaseModel):
     container: str | None
     codec: str | None
     duration_s: float | None = Field(description="From the container header; measured by the worker")
+    declared_duration_s: float | None = Field(
+        default=None, description="What the header declared, even past the end of the file"
+    )
+    truncated: bool | None = Field(
+        default=None,
+        description="Decoding ended well short of the declared length (a file cut short, or a header that"
+        " lies); null until the worker has decoded the audio",
+    )
     sample_rate: int | None
     channels: int | None
 
@@ -84,6 +92,8 @@ class JobRead(BaseModel):
                 container=job.container,
                 codec=job.codec,
                 duration_s=job.duration_s,
+                declared_duration_s=job.declared_duration_s,
+                truncated=job.truncated,
                 sample_rate=job.sample_rate,
                 channels=job.channels,
             ),

@@ -129,7 +129,7 @@ CORPUS: list[tuple[str, Builder, set[int], set[str]]] = [
             f"{fmt} cut after its headers",
             truncated(fmt, 0.02),
             {202, 415, 422},
-            {"ok", "undecodable_audio", "empty_audio"},
+            {"ok", "undecodable_audio", "empty_audio", "too_short"},
         )
         for fmt in ("flac", "ogg")
     ],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 import uuid
 from pathlib import Path
@@ -12,7 +14,13 @@ from sqlalchemy import func, select
 from shared.broker import Queue, TaskName
 from shared.models import JobResultRow
 from tests.audio_factory import write_tone
-from tests.bad_audio import BAD_UPLOADS, MAX_AUDIO_SECONDS_FOR_BAD_UPLOADS, BadUpload
+from tests.bad_audio import (
+    BAD_UPLOADS,
+    MAX_AUDIO_SECONDS_FOR_BAD_UPLOADS,
+    BadUpload,
+    write_cut_in_half,
+    write_lying_wav,
+)
 from tests.integration.conftest import WEBHOOK_SECRET, RunningService
 from tests.model_factory import LABELS
 
@@ -131,3 +139,39 @@ def test_worker_never_logs_audio_or_secrets(service: RunningService) -> None:
     assert "RIFF" not in logs
     assert "postgresql+psycopg://" not in logs
     assert WEBHOOK_SECRET.removeprefix("whsec_") not in logs
+
+
+def test_too_short_found_only_by_decoding_fails_the_job(service: RunningService, tmp_path: Path) -> None:
+    # At 96 kHz a fifth of a second fills the block the API decodes to probe; only the worker can tell.
+    clip = write_tone(tmp_path / "click.wav", fmt="wav", seconds=0.2, sample_rate=96000)
+
+    accepted = service.stack.submit(clip)
+    assert accepted.status_code == 202, accepted.text
+    job = service.stack.wait_for(accepted.json()["id"])
+
+    assert job["status"] == "failed" and job["error"]["code"] == "too_short"
+
+
+def test_files_cut_short_are_scored_and_flagged(service: RunningService, tmp_path: Path) -> None:
+    files = [
+        write_lying_wav(tmp_path / "cut.wav", seconds_present=2.0, declared_bytes=10 * 32000),
+        write_cut_in_half(tmp_path / "half.mp3", fmt="mp3", seconds=4.0),
+        write_tone(tmp_path / "whole.wav", fmt="wav", seconds=2.0),
+    ]
+    created = service.stack.client.post(
+        "/v1/batches", files=[("files", (path.name, path.read_bytes())) for path in files]
+    ).json()
+
+    jobs = [service.stack.wait_for(job_id) for job_id in created["job_ids"]]
+    table = service.stack.client.get(f"/v1/batches/{created['id']}/results", headers={"Accept": "text/csv"})
+
+    assert [job["status"] for job in jobs] == ["succeeded"] * 3, jobs
+    facts = [job["input"] for job in jobs]
+    assert [fact["truncated"] for fact in facts] == [True, True, False]
+    assert facts[0]["declared_duration_s"] == pytest.approx(10.0)
+    assert facts[0]["duration_s"] == pytest.approx(2.0, abs=0.05)
+    assert facts[1]["declared_duration_s"] == pytest.approx(4.0, abs=0.1)
+    assert facts[1]["duration_s"] == pytest.approx(2.0, abs=0.3)
+    rows = list(csv.DictReader(io.StringIO(table.text)))
+    assert [row["truncated"] for row in rows] == ["true", "true", "false"]
+    assert float(rows[0]["declared_duration_s"]) == pytest.approx(10.0)

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from shared.audio import AudioInfo, decode_to_mono, probe
-from shared.errors import AudioError, AudioTooLong, EmptyAudio, UndecodableAudio
+from shared.audio import MIN_AUDIO_SECONDS, AudioInfo, decode_to_mono, falls_short, probe
+from shared.errors import AudioError, AudioTooLong, AudioTooShort, EmptyAudio, UndecodableAudio
 from tests.audio_factory import FORMATS, tone, write_tone
+from tests.bad_audio import write_cut_in_half, write_lying_wav
 
 TARGET_RATE = 16000
 # Encoders pad: AAC primes 1024+ samples, vorbis rounds to its block size.
@@ -94,11 +95,13 @@ def test_stereo_is_mixed_by_channel_mean(tmp_path: Path) -> None:
 @pytest.mark.parametrize("subtype", ["PCM_U8", "PCM_16", "PCM_24", "PCM_32"])
 def test_integer_pcm_maps_to_unit_range(tmp_path: Path, subtype: str) -> None:
     path = tmp_path / "extremes.wav"
-    sf.write(path, np.array([-1.0, -0.5, 0.0, 0.5, 0.99]), TARGET_RATE, subtype=subtype)
+    # Repeated to last longer than the shortest audio accepted.
+    extremes = np.tile([-1.0, -0.5, 0.0, 0.5, 0.99], 1000)
+    sf.write(path, extremes, TARGET_RATE, subtype=subtype)
 
     audio = decode(path)
 
-    np.testing.assert_allclose(audio, [-1.0, -0.5, 0.0, 0.5, 0.99], atol=1 / 64)
+    np.testing.assert_allclose(audio, extremes, atol=1 / 64)
     assert audio.min() >= -1.0
     assert audio.max() <= 1.0
 
@@ -123,6 +126,64 @@ def test_wav_whose_header_gives_no_data_size_is_read_to_the_end(tmp_path: Path) 
 
     assert len(audio) == TARGET_RATE
     assert np.abs(audio).max() == pytest.approx(0.5, abs=1e-3)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_less_than_a_quarter_second_is_too_short(tmp_path: Path, fmt: str) -> None:
+    path = write_tone(tmp_path / f"click{FORMATS[fmt].suffix}", fmt=fmt, seconds=0.1)
+
+    assert_refused(path, AudioTooShort)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_quarter_second_is_enough(tmp_path: Path, fmt: str) -> None:
+    path = write_tone(tmp_path / f"short{FORMATS[fmt].suffix}", fmt=fmt, seconds=MIN_AUDIO_SECONDS)
+
+    probe(path, max_seconds=30)
+    assert len(decode(path)) >= MIN_AUDIO_SECONDS * TARGET_RATE
+
+
+def test_wav_claiming_gigabytes_but_holding_bytes_is_too_short(tmp_path: Path) -> None:
+    path = write_lying_wav(tmp_path / "claims.wav", seconds_present=100 / 32000, declared_bytes=2**31)
+
+    assert_refused(path, AudioTooShort)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_whole_files_do_not_fall_short_of_their_header(tmp_path: Path, fmt: str) -> None:
+    path = write_tone(tmp_path / f"whole{FORMATS[fmt].suffix}", fmt=fmt, seconds=3.0)
+
+    info = probe(path, max_seconds=30)
+
+    assert not falls_short(info.declared_duration_s, len(decode(path)) / TARGET_RATE)
+
+
+def test_wav_whose_header_claims_more_than_it_holds_falls_short(tmp_path: Path) -> None:
+    path = write_lying_wav(tmp_path / "cut.wav", seconds_present=2.0, declared_bytes=10 * 32000)
+
+    info = probe(path, max_seconds=30)
+    decoded_s = len(decode(path)) / TARGET_RATE
+
+    assert info.declared_duration_s == pytest.approx(10.0)
+    assert decoded_s == pytest.approx(2.0, abs=0.01)
+    assert falls_short(info.declared_duration_s, decoded_s)
+
+
+def test_mp3_cut_in_half_falls_short(tmp_path: Path) -> None:
+    path = write_cut_in_half(tmp_path / "half.mp3", fmt="mp3", seconds=4.0)
+
+    info = probe(path, max_seconds=30)
+    decoded_s = len(decode(path)) / TARGET_RATE
+
+    assert info.declared_duration_s == pytest.approx(4.0, abs=0.1)
+    assert decoded_s == pytest.approx(2.0, abs=0.3)
+    assert falls_short(info.declared_duration_s, decoded_s)
+
+
+def test_a_wav_streamed_without_a_length_declares_none(tmp_path: Path) -> None:
+    path = write_lying_wav(tmp_path / "live.wav", seconds_present=1.0, declared_bytes=0xFFFFFFFF)
+
+    assert probe(path, max_seconds=30).declared_duration_s is None
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
