@@ -13,6 +13,7 @@ import glob
 import json
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -57,15 +58,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     batch.add_argument("--webhook", help="webhook URL notified of every job and of the batch")
     batch.set_defaults(handler=_run(_batch))
     status = command("status", "print a job's or a batch's status as JSON")
-    status.add_argument("id")
+    status.add_argument("id", type=job_or_batch_id)
     status.set_defaults(handler=_run(_status))
     results = command("results", "print every finished job of a batch")
-    results.add_argument("batch_id")
+    results.add_argument("batch_id", type=job_or_batch_id)
     results.add_argument("--format", choices=["table", "json", "csv"], default="table")
     results.set_defaults(handler=_run(_results))
     watch = command("watch", "show a job's or a batch's progress until it ends, then its scores")
-    watch.add_argument("id")
+    watch.add_argument("id", type=job_or_batch_id)
     watch.set_defaults(handler=_run(_watch))
+
+
+def job_or_batch_id(text: str) -> str:
+    """Ids are UUIDs: anything else is a typo, said at once rather than as the server's 422 or 404."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an id: job and batch ids are UUIDs, such as 6f1c2d9e-8a43-4b1f-9a6e-2f0c5e7d8b11"
+        ) from None
 
 
 def _run(action: Any) -> Any:
@@ -150,7 +161,13 @@ def _batch(client: httpx.Client, args: argparse.Namespace) -> int:
     print(created["id"], f"{len(created['job_ids'])} jobs", sep="\t")
     if not args.wait:
         return OK
-    batch = _wait_batch(client, created["id"])
+    return _finish_batch(client, created["id"])
+
+
+def _finish_batch(client: httpx.Client, batch_id: str) -> int:
+    """Wait for the batch, then show each job's outcome and the counts."""
+    batch = _wait_batch(client, batch_id)
+    _print_table(_result_rows(client, batch_id))
     print(json.dumps(batch["counts"]))
     return OK if batch["counts"]["succeeded"] == batch["job_count"] else JOB_FAILED
 
@@ -163,9 +180,7 @@ def _status(client: httpx.Client, args: argparse.Namespace) -> int:
 def _watch(client: httpx.Client, args: argparse.Namespace) -> int:
     kind, _ = _find(client, args.id)
     if kind == "batch":
-        batch = _wait_batch(client, args.id)
-        print(json.dumps(batch["counts"]))
-        return OK if batch["counts"]["succeeded"] == batch["job_count"] else JOB_FAILED
+        return _finish_batch(client, args.id)
     job = _wait_job(client, args.id)
     _print_job(job)
     return _job_outcome(job)
@@ -178,11 +193,21 @@ def _results(client: httpx.Client, args: argparse.Namespace) -> int:
         )
         sys.stdout.write(response.text)
         return OK
-    lines = request(client, "GET", f"/v1/batches/{args.batch_id}/results").text.splitlines()
-    rows = [json.loads(line) for line in lines]
+    rows = _result_rows(client, args.batch_id)
     if args.format == "json":
         print(json.dumps(rows, indent=2))
         return OK
+    _print_table(rows)
+    return OK
+
+
+def _result_rows(client: httpx.Client, batch_id: str) -> list[dict[str, Any]]:
+    lines = request(client, "GET", f"/v1/batches/{batch_id}/results").text.splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    """One line per finished job: its file, status, and dominant emotion and score (or error code)."""
     writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
     writer.writerow(["file", "status", "dominant", "score"])
     for row in rows:
@@ -196,7 +221,6 @@ def _results(client: httpx.Client, args: argparse.Namespace) -> int:
                 f"{dominant['score']:.3f}" if dominant else "",
             ]
         )
-    return OK
 
 
 def _find(client: httpx.Client, identifier: str) -> tuple[str, dict[str, Any]]:

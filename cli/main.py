@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 
 COMMAND_MODULES = (
@@ -35,9 +37,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What a shell reports for a command killed by SIGPIPE, as `cat` or `grep` would be in `… | head`.
+BROKEN_PIPE_EXIT = 128 + signal.SIGPIPE
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    result = args.handler(args)
+    try:
+        args = build_parser().parse_args(argv)
+        result = args.handler(args)
+        # Flushed here, not at exit, so a reader that went away is noticed while it can be handled.
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (`head`, `less` quit early) wants no more; Python would flush again at exit and
+        # complain, so what is left goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE_EXIT
     return int(result or 0)
 
 

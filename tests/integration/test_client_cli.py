@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from tests.audio_factory import write_tone
 from tests.bad_audio import BAD_UPLOADS
 from tests.integration.conftest import RunningService
 from tests.integration.stack import free_port
+from tests.model_factory import LABELS
 
 pytestmark = pytest.mark.integration
 
@@ -86,4 +88,44 @@ def test_exit_codes_scripts_can_rely_on(url: str, tmp_path: Path) -> None:
 
     assert emoq(url, "submit", str(not_audio)).returncode == 2
     assert emoq(url, "status", "00000000-0000-0000-0000-000000000000").returncode == 4
-    assert emoq(f"http://127.0.0.1:{free_port()}", "status", "x").returncode == 3
+    assert emoq(f"http://127.0.0.1:{free_port()}", "status", str(uuid.uuid4())).returncode == 3
+    not_an_id = emoq(url, "status", "nope")
+    assert not_an_id.returncode == 2 and "UUID" in not_an_id.stderr
+
+
+def test_watch_a_batch_ends_with_each_jobs_dominant_emotion(url: str, tmp_path: Path) -> None:
+    for i in range(2):
+        write_tone(tmp_path / f"call{i}.wav", fmt="wav", seconds=0.5)
+    batch_id = emoq(url, "batch", str(tmp_path)).stdout.split("\t")[0]
+
+    watched = emoq(url, "watch", batch_id)
+
+    assert watched.returncode == 0, watched.stderr
+    lines = watched.stdout.splitlines()
+    assert lines[0].split("\t") == ["file", "status", "dominant", "score"]
+    rows = [line.split("\t") for line in lines[1:-1]]
+    assert sorted(row[0] for row in rows) == ["call0.wav", "call1.wav"]
+    assert all(row[1] == "succeeded" and row[2] in LABELS and 0 < float(row[3]) <= 1 for row in rows)
+    assert json.loads(lines[-1])["succeeded"] == 2
+
+
+def test_output_into_a_pipe_closed_early_ends_quietly(url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    write_tone(folder / "call.wav", fmt="wav", seconds=0.5)
+    batch_id = emoq(url, "batch", str(folder), "--wait").stdout.split("\t")[0]
+    # Like `emoq results … | head -0`: the reader is gone before the first line is written.
+    reader, writer = os.pipe()
+    os.close(reader)
+    with os.fdopen(writer, "wb") as closed_pipe:
+        done = subprocess.run(
+            [sys.executable, "-m", "cli.main", "results", batch_id, "--format", "json"],
+            env={**os.environ, "EMOQ_URL": url},
+            stdout=closed_pipe,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+
+    assert done.stderr == ""
+    assert done.returncode == 141
