@@ -70,8 +70,22 @@ async def _domain_error(request: Request, exc: EmoQError) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     # The offending input is not echoed back: it may be large, binary or secret.
-    errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-    return problem(request, 422, "validation_error", "the request is not valid", errors=errors)
+    errors = [{"loc": list(e["loc"]), "msg": _message(e), "type": e["type"]} for e in exc.errors()]
+    detail = "; ".join(f"{_field(e['loc'])}: {e['msg']}" for e in errors)
+    return problem(request, 422, "validation_error", f"the request is not valid: {detail}", errors=errors)
+
+
+# pydantic's own message for these quotes the offending character.
+_MESSAGES = {"uuid_parsing": "must be a UUID", "uuid_type": "must be a UUID"}
+
+
+def _message(error: Any) -> str:
+    return _MESSAGES.get(error["type"], error["msg"])
+
+
+def _field(loc: list[Any]) -> str:
+    """``job_id`` for ("path", "job_id"): where a value was sent matters less than its name."""
+    return ".".join(str(part) for part in loc[1:]) or str(loc[0])
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:

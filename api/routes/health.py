@@ -7,7 +7,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from shared.broker import get_celery
-from shared.db import get_engine
+from shared.db import get_engine, get_sessionmaker
+from shared.jobs.repository import served_models
 
 router = APIRouter(tags=["health"])
 
@@ -17,9 +18,13 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database and the broker are reachable")
+@router.get("/readyz", summary="The database and the broker are reachable, and a model is served")
 def readyz() -> JSONResponse:
-    checks = {"database": _check(_ping_database), "broker": _check(_ping_broker)}
+    checks = {
+        "database": _check(_ping_database),
+        "broker": _check(_ping_broker),
+        "model": _check(_require_served_model),
+    }
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
@@ -43,3 +48,13 @@ def _ping_database() -> None:
 def _ping_broker() -> None:
     with get_celery().connection_for_write() as connection:
         connection.ensure_connection(max_retries=1, timeout=2)
+
+
+class NoModelServed(Exception):
+    """No worker has loaded a model yet: jobs would only wait."""
+
+
+def _require_served_model() -> None:
+    with get_sessionmaker()() as session:
+        if not served_models(session):
+            raise NoModelServed

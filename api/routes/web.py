@@ -54,7 +54,8 @@ router = APIRouter(include_in_schema=False)
 router.mount(STATIC_PREFIX, _SecuredStaticFiles(directory=WEB_DIR), name="static")
 
 
-@router.get("/")
+# HEAD too: uptime monitors and health checkers send it.
+@router.api_route("/", methods=["GET", "HEAD"])
 def index() -> FileResponse:
     return FileResponse(
         WEB_DIR / "index.html", media_type="text/html; charset=utf-8", headers=SECURITY_HEADERS

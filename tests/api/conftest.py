@@ -11,6 +11,8 @@ from api.main import create_app
 from shared.auth import service as keys
 from shared.config import Settings
 from shared.db import session_scope
+from shared.jobs.repository import record_served_model
+from shared.models import ServedModel
 
 
 @pytest.fixture
@@ -59,3 +61,20 @@ def stored_blobs(settings: Settings) -> list[Path]:
 def queued_messages(settings: Settings) -> list[Path]:
     folder = settings.broker_dir / "queue"
     return [p for p in folder.iterdir() if p.is_file()] if folder.exists() else []
+
+
+def announce_served_model(labels: list[str]) -> None:
+    """What a worker records when its model has loaded (worker.runtime), without loading one."""
+    with session_scope() as session:
+        record_served_model(
+            session,
+            ServedModel(
+                model_id="m",
+                revision="r1",
+                labels=labels,
+                sample_rate=16000,
+                window_seconds=2.0,
+                hop_seconds=1.0,
+                device="cpu",
+            ),
+        )

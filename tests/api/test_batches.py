@@ -10,10 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shared.config import Settings
-from shared.db import session_scope
-from shared.jobs.repository import record_served_model
-from shared.models import ServedModel
-from tests.api.conftest import queued_messages, stored_blobs
+from tests.api.conftest import announce_served_model, queued_messages, stored_blobs
 from tests.audio_factory import write_tone
 from tests.bad_audio import BAD_UPLOADS
 
@@ -171,19 +168,7 @@ def test_cancel_batch_then_results_as_ndjson_and_csv(
 def test_csv_has_a_column_per_label_even_with_no_succeeded_job(
     client: TestClient, good_files: list[Path], tmp_path: Path
 ) -> None:
-    with session_scope() as session:
-        record_served_model(
-            session,
-            ServedModel(
-                model_id="m",
-                revision="r1",
-                labels=["sad", "angry", "neutral"],
-                sample_rate=16000,
-                window_seconds=2.0,
-                hop_seconds=1.0,
-                device="cpu",
-            ),
-        )
+    announce_served_model(["sad", "angry", "neutral"])
     bad = BAD_UPLOADS[1].write(tmp_path)
     created = client.post("/v1/batches", files=multipart([good_files[0], bad])).json()
     header = ["file", "job_id", "status", "dominant_label", "dominant_score", "angry", "neutral", "sad"]

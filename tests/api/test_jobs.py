@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shared.config import Settings
-from tests.api.conftest import queued_messages, stored_blobs, submit
+from tests.api.conftest import announce_served_model, queued_messages, stored_blobs, submit
 from tests.audio_factory import write_tone
 from tests.bad_audio import BAD_UPLOADS, MAX_AUDIO_SECONDS_FOR_BAD_UPLOADS, BadUpload
 
@@ -188,9 +188,19 @@ def test_list_filters_and_paginates_newest_first(client: TestClient, tone_wav: P
 
 def test_health_readiness_models_and_docs(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
-    ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    waiting = client.get("/readyz")
     assert client.get("/v1/models").json() == {"models": []}
+    announce_served_model(["angry", "happy"])
+    ready = client.get("/readyz")
+
+    assert waiting.status_code == 503
+    assert waiting.json()["checks"] == {
+        "database": "ok",
+        "broker": "ok",
+        "model": "unavailable (NoModelServed)",
+    }
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "model": "ok"}
     spec = client.get("/openapi.json").json()
     assert "multipart/form-data" in spec["paths"]["/v1/jobs"]["post"]["requestBody"]["content"]
     assert client.get("/docs").status_code == 200
@@ -205,3 +215,11 @@ def test_an_accepted_job_is_logged_with_its_id(
 
     (accepted,) = [r for r in caplog.records if r.getMessage() == "job accepted"]
     assert accepted.__dict__["job_id"] == job_id
+
+
+def test_an_id_that_is_not_a_uuid_is_said_to_be_one(client: TestClient) -> None:
+    response = client.get("/v1/jobs/nope")
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
+    assert "job_id: must be a UUID" in response.json()["detail"]

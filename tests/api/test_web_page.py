@@ -37,6 +37,13 @@ def test_the_page_is_served_at_the_root_with_a_strict_policy(client: TestClient)
     assert '<script type="module" src="/static/js/app.js">' in response.text
 
 
+def test_the_page_answers_head_as_uptime_monitors_send_it(client: TestClient) -> None:
+    response = client.head("/")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html") and response.content == b""
+
+
 def test_the_page_and_its_assets_need_no_key_when_the_api_does(secured_client: TestClient) -> None:
     assert secured_client.get("/v1/models").status_code == 401
     assert secured_client.get("/").status_code == 200

@@ -97,11 +97,12 @@ class FaultStack(Stack):
         return [int(child) for child in children]
 
     def wait_api(self, timeout: float = 60) -> None:
-        """Until the API answers ready: database and broker reachable (no worker needed)."""
+        """Until the API reaches the database and the broker (no worker needed, so no model served yet)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if self.client.get("/readyz").status_code == 200:
+                checks = self.client.get("/readyz").json()["checks"]
+                if checks["database"] == checks["broker"] == "ok":
                     return
             except httpx.TransportError:
                 pass

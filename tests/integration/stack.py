@@ -95,10 +95,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if (
-                    self.client.get("/readyz").status_code == 200
-                    and self.client.get("/v1/models").json()["models"]
-                ):
+                if self.client.get("/readyz").status_code == 200:
                     return
             except httpx.TransportError:
                 pass

@@ -56,7 +56,7 @@ def start_emoq(root: Path, env: dict[str, str], key_name: str | None = None) -> 
         if key_name is not None:
             stack.emoq("migrate")
             key = create_key(stack, key_name)
-            # For the test's own API calls (wait_ready reads /v1/models); the page gets no such help.
+            # For the test's own API calls; the page gets no such help.
             stack.client.headers["Authorization"] = f"Bearer {key}"
         stack.start("emoq-run", "run")
         stack.wait_ready()
