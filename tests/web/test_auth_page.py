@@ -27,7 +27,8 @@ def test_the_page_asks_for_a_key_after_a_401_and_keeps_it_in_the_tab_only(
     # The model list answers 401 without a key: the page says so and puts the cursor in the key field.
     panel = page.locator("#key-panel")
     expect(panel.get_by_role("alert")).to_contain_text("This server needs an API key")
-    expect(page.locator("#api-key")).to_be_focused()
+    expect(page.get_by_role("button", name="API key")).to_be_visible()
+    expect(page.get_by_role("textbox", name="API key")).to_be_focused()
     assert page.locator("#api-key").get_attribute("type") == "password"
     screenshot(page, "auth-prompt")
 

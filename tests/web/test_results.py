@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import soundfile as sf
 from playwright.sync_api import Locator, expect
 
+from tests.audio_factory import write_tone
 from tests.integration.stack import Stack
 from tests.web.conftest import BATCH_CLIPS, JOB_MS, SHORT_CLIP, OpenPage, drop_files, screenshot
 
@@ -92,6 +94,49 @@ def test_a_file_that_is_not_audio_shows_the_problem_title_detail_and_code(
     expect(problem).to_contain_text("could not decode audio")  # its detail
     expect(problem.locator("code")).to_have_text("undecodable_audio")
     expect(card.get_by_role("button", name="Send notes.txt again")).to_be_visible()
+    expect(card.locator("audio")).to_have_count(0)  # no dead 0:00 player for what is not audio
+
+
+def test_without_keys_the_page_offers_no_key_form(emoq: Stack, open_page: OpenPage) -> None:
+    page = open_page(emoq)
+
+    expect(page.locator("#model-info")).to_contain_text("emotions")
+    expect(page.locator("#key-toggle")).to_be_hidden()
+
+
+def test_the_player_tells_a_clip_length_to_a_tenth_of_a_second(
+    emoq: Stack, open_page: OpenPage, tmp_path: Path
+) -> None:
+    clip = write_tone(tmp_path / "short.wav", fmt="wav", seconds=1.9)
+    page = open_page(emoq)
+    page.set_input_files("#file-input", clip)
+
+    card = page.locator(".job")
+    expect(card.locator(".playback-time")).to_have_text("0 s / 1.9 s")
+    expect(card).to_have_attribute("data-status", FINAL, timeout=JOB_MS)
+
+
+def test_a_file_cut_short_says_so_beside_its_scores(
+    emoq: Stack, open_page: OpenPage, long_clip: Path, tmp_path: Path
+) -> None:
+    speech, rate = sf.read(long_clip, dtype="int16")
+    cut = tmp_path / "cut.wav"
+    sf.write(cut, speech[: 2 * rate], rate, subtype="PCM_16")
+    # The header goes on declaring ten seconds, as a transfer cut short would leave it.
+    data = bytearray(cut.read_bytes())
+    assert data[36:40] == b"data"
+    data[40:44] = (10 * rate * 2).to_bytes(4, "little")
+    cut.write_bytes(bytes(data))
+    page = open_page(emoq)
+    page.set_input_files("#file-input", cut)
+
+    card = page.locator(".job")
+    job = finished_job(card, emoq)
+    assert job["status"] == "succeeded" and job["input"]["truncated"] is True, job
+    notice = card.locator(".truncated")
+    expect(notice).to_contain_text("cut short")
+    expect(notice).to_contain_text("Only 2 s of the 10 s")
+    expect(card.locator(".bar")).not_to_have_count(0)
 
 
 def test_several_dropped_files_make_a_batch_with_counts_a_table_and_a_csv(

@@ -132,7 +132,7 @@ function initRecorder() {
   });
 }
 
-initThemeToggle($("theme-toggle"));
+initThemeToggle($("theme-toggle"), $("theme-toggle-text"));
 initKeyPanel(
   {
     panel: $("key-panel"),

@@ -248,6 +248,8 @@ function jobRow(job) {
       el("span", { class: "emotion", "data-label": label }, swatch(label), displayLabel(label)),
     );
     score.textContent = formatPercent(value);
+    // Scored, but on less than the header declared: the file was cut short or its header lies.
+    if (job.input.truncated) status.append(" · ", el("span", { class: "truncated", text: "cut short" }));
   } else if (job.error) {
     // The code is what to quote when reporting it; the message says what went wrong.
     status.replaceChildren("Failed · ", el("code", { text: job.error.code }));

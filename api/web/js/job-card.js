@@ -66,10 +66,32 @@ export class JobCard {
       this.steps,
       el("div", { class: "progress-row" }, this.progress, this.progressText),
       this.outcome,
-      el("audio", { controls: true, preload: "metadata", src: this.audioUrl, "aria-label": `Play ${name}` }),
+      this.#playback(name),
       this.actions,
     );
     this.#show("uploading", null);
+  }
+
+  /** The browser's player, with the clip's length to a tenth of a second beside it. */
+  #playback(name) {
+    const audio = el("audio", {
+      controls: true,
+      preload: "metadata",
+      src: this.audioUrl,
+      "aria-label": `Play ${name}`,
+    });
+    const time = el("span", { class: "playback-time" });
+    const playback = el("div", { class: "playback" }, audio, time);
+    const showTime = () => {
+      // A fresh recording's length is unknown (Infinity) until played through once.
+      if (!Number.isFinite(audio.duration)) return;
+      time.textContent = `${formatDuration(audio.currentTime)} / ${formatDuration(audio.duration)}`;
+    };
+    audio.addEventListener("loadedmetadata", showTime);
+    audio.addEventListener("timeupdate", showTime);
+    // What the browser cannot play (usually not audio at all) would leave a dead 0:00 player.
+    audio.addEventListener("error", () => playback.remove());
+    return playback;
   }
 
   async submit() {
@@ -124,7 +146,11 @@ export class JobCard {
       }
       const { result } = job;
       const segments = result.segments ?? [];
-      this.outcome.replaceChildren(renderScores(result), segments.length > 1 ? renderTimeline(segments) : "");
+      this.outcome.replaceChildren(
+        job.input.truncated ? truncationNotice(job.input) : "",
+        renderScores(result),
+        segments.length > 1 ? renderTimeline(segments) : "",
+      );
       const { label, score } = result.dominant;
       announce(`${name}: done. Dominant emotion ${displayLabel(label)}, ${formatPercent(score)}.`);
     } else if (job.status === "failed") {
@@ -212,4 +238,15 @@ export class JobCard {
     URL.revokeObjectURL(this.audioUrl);
     this.onRemove(this);
   }
+}
+
+/** The file decoded well short of what its header declared: the scores cover only what was there. */
+function truncationNotice({ duration_s: decoded, declared_duration_s: declared }) {
+  return el(
+    "p",
+    { class: "alert truncated" },
+    el("strong", { text: "The file looks cut short" }),
+    `Only ${formatDuration(decoded)} of the ${formatDuration(declared)} its header declares could be ` +
+      "decoded; the scores cover that part.",
+  );
 }

@@ -9,6 +9,8 @@ export function initKeyPanel({ panel, toggle, form, input, forget, alert, state 
     panel.hidden = !open;
     toggle.setAttribute("aria-expanded", String(open));
   };
+  // Only a server that wants keys ever answers 401; until one does, and no key is set, nothing to enter.
+  toggle.hidden = !apiKey.get();
   const showState = () => {
     state.textContent = apiKey.get() ? "A key is set for this tab." : "No key is set.";
   };
@@ -57,6 +59,7 @@ export function initKeyPanel({ panel, toggle, form, input, forget, alert, state 
     );
     // Focus moves only when the prompt appears, not on every 401 that polling may meet afterwards.
     const appearing = alert.hidden || panel.hidden;
+    toggle.hidden = false;
     alert.hidden = false;
     setOpen(true);
     if (appearing) input.focus();

@@ -7,8 +7,14 @@ function effectiveTheme() {
   return document.documentElement.dataset.theme ?? (systemDark.matches ? "dark" : "light");
 }
 
-export function initThemeToggle(button) {
-  const reflect = () => button.setAttribute("aria-pressed", String(effectiveTheme() === "dark"));
+/** The button says what it does: in the dark theme it offers the light one, and the other way round. */
+export function initThemeToggle(button, text) {
+  const reflect = () => {
+    const other = effectiveTheme() === "dark" ? "light" : "dark";
+    button.dataset.offers = other;
+    text.textContent = `${other === "dark" ? "Dark" : "Light"} theme`;
+    button.setAttribute("aria-label", `Switch to ${other} theme`);
+  };
   button.addEventListener("click", () => {
     const next = effectiveTheme() === "dark" ? "light" : "dark";
     document.documentElement.dataset.theme = next;
