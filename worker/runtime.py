@@ -46,6 +46,7 @@ def get_classifier() -> AudioClassifier:
     classifier = AudioClassifier.load(
         settings.model,
         device=settings.device,
+        precision=settings.precision,
         revision=settings.model_revision,
         batch_size=settings.inference_batch_size,
         window_seconds=settings.window_seconds,
@@ -62,6 +63,7 @@ def get_classifier() -> AudioClassifier:
             "model_id": classifier.model_id,
             "revision": classifier.revision,
             "device": str(classifier.device),
+            "precision": classifier.precision,
             "load_seconds": round(load_seconds, 3),
         },
     )
