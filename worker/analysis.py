@@ -123,7 +123,8 @@ def _run(
             blocks, on_progress, expected_samples=round(header_seconds * rate) if header_seconds else None
         )
     result = JobResult(
-        model=ModelRef(id=classifier.model_id, revision=classifier.revision), **dict(classification)
+        model=ModelRef(id=classifier.model_id, revision=classifier.revision, precision=classifier.precision),
+        **dict(classification),
     )
     inference_seconds = time.perf_counter() - started
     duration_s = classification.segments[-1].end_s

@@ -122,6 +122,7 @@ def record_result(
             job_id=job_id,
             model_id=result.model.id,
             model_revision=result.model.revision,
+            model_precision=result.model.precision,
             dominant_label=result.dominant.label,
             dominant_score=result.dominant.score,
             scores=[s.model_dump() for s in result.scores],
