@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Hashable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -132,13 +132,10 @@ class Prefetched(Generic[T]):
     """An iterator advanced ahead of its reader in another thread: the next windows decode while the
     current forward pass runs (torch and the decoders release the GIL)."""
 
-    def __init__(
-        self, source: Iterator[T], executor: Executor, *, chunk: int, on_close: Callable[[], None]
-    ) -> None:
+    def __init__(self, source: Iterator[T], executor: Executor, *, chunk: int) -> None:
         self._source = source
         self._executor = executor
         self._chunk = chunk
-        self._on_close = on_close
         self._buffer: deque[T] = deque()
         self._future: Future[list[T]] | None = executor.submit(self._take)
 
@@ -161,8 +158,7 @@ class Prefetched(Generic[T]):
         return self._buffer.popleft()
 
     def close(self) -> None:
-        """Wait for any read in flight (a generator cannot be closed while it runs), then close."""
+        """Stop reading ahead, waiting for a read in flight: the source cannot be closed while it runs."""
         future, self._future = self._future, None
         if future is not None and not future.cancel():
             future.exception()
-        self._on_close()
