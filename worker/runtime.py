@@ -16,6 +16,7 @@ from shared.db import session_scope
 from shared.jobs import repository
 from shared.models import ServedModel
 from shared.models.base import utcnow
+from worker.devices import process_device
 from worker.inference import AudioClassifier
 from worker.metrics import MODEL_LOAD_SECONDS
 
@@ -45,7 +46,7 @@ def get_classifier() -> AudioClassifier:
     started = time.perf_counter()
     classifier = AudioClassifier.load(
         settings.model,
-        device=settings.device,
+        device=process_device(settings.device),
         precision=settings.precision,
         revision=settings.model_revision,
         batch_size=settings.inference_batch_size,
