@@ -22,6 +22,7 @@ class CeleryWorker:
     queues: tuple[str, ...]  # values of shared.broker.Queue, which registration must not import
     concurrency: str  # the settings that give the defaults of --concurrency and --metrics-port
     metrics_port: str
+    process_per_gpu: bool = False  # without EMOQ_WORKER_CONCURRENCY, one process per GPU
 
 
 CELERY_WORKERS = (
@@ -32,6 +33,7 @@ CELERY_WORKERS = (
         ("inference", "bulk"),
         concurrency="worker_concurrency",
         metrics_port="worker_metrics_port",
+        process_per_gpu=True,
     ),
     CeleryWorker(
         "webhooks",
@@ -115,6 +117,10 @@ def _celery_worker(kind: CeleryWorker, args: argparse.Namespace) -> None:
     port = getattr(settings, kind.metrics_port) if args.metrics_port is None else args.metrics_port
     serve_metrics(settings.metrics_host, port)
     concurrency = args.concurrency or getattr(settings, kind.concurrency)
+    if kind.process_per_gpu and not args.concurrency:
+        from worker.devices import pool_size
+
+        concurrency = pool_size(settings)
     argv = [
         "worker",
         f"--loglevel={settings.log_level}",

@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     model: str = str(SHIPPED_MODEL)
     model_revision: str | None = None
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["auto", "fp32", "bf16", "fp16", "int8"] = "auto"
     inference_batch_size: int = Field(default=8, ge=1)
+    inference_linger_ms: float = Field(default=10.0, ge=0)
     window_seconds: float | None = Field(default=None, gt=0)
     hop_seconds: float | None = Field(default=None, gt=0)
     silence_dbfs: float = -50.0

@@ -46,3 +46,84 @@ def save_tiny_checkpoint(directory: Path, *, norm: str = "group", seed: int = 0)
         return_attention_mask=norm == "layer",
     ).save_pretrained(directory)
     return directory
+
+
+def _labelled(config_class: type, **values: object) -> object:
+    return config_class(
+        id2label=dict(enumerate(LABELS)), label2id={label: i for i, label in enumerate(LABELS)}, **values
+    )
+
+
+def save_tiny_architecture(directory: Path, architecture: str, *, seed: int = 0) -> Path:
+    """A tiny config-built checkpoint of another audio-classification family, with its own feature
+    extractor: ``hubert``, ``wavlm`` (raw waveform, group norm), ``ast`` (fbank spectrogram) or
+    ``whisper`` (log-mel encoder, here with 2-second inputs to stay small)."""
+    import torch
+    from transformers import (
+        ASTConfig,
+        ASTFeatureExtractor,
+        ASTForAudioClassification,
+        HubertConfig,
+        HubertForSequenceClassification,
+        Wav2Vec2FeatureExtractor,
+        WavLMConfig,
+        WavLMForSequenceClassification,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForAudioClassification,
+    )
+
+    torch.manual_seed(seed)
+    encoder = {
+        "hidden_size": 32,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "intermediate_size": 64,
+    }
+    conv = {
+        "conv_dim": (16, 16, 16),
+        "conv_kernel": (10, 3, 3),
+        "conv_stride": (5, 2, 2),
+        "num_conv_pos_embeddings": 16,
+        "num_conv_pos_embedding_groups": 2,
+        "classifier_proj_size": 16,
+        "feat_extract_norm": "group",
+    }
+    waveform = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, do_normalize=True)
+    if architecture == "hubert":
+        model, extractor = (
+            HubertForSequenceClassification(_labelled(HubertConfig, **encoder, **conv)),
+            waveform,
+        )
+    elif architecture == "wavlm":
+        config = _labelled(WavLMConfig, **encoder, **conv, num_buckets=16, max_bucket_distance=40)
+        model, extractor = WavLMForSequenceClassification(config), waveform
+    elif architecture == "ast":
+        frames, bins = 128, 32
+        config = _labelled(ASTConfig, **encoder, patch_size=16, max_length=frames, num_mel_bins=bins)
+        model = ASTForAudioClassification(config)
+        extractor = ASTFeatureExtractor(num_mel_bins=bins, max_length=frames)
+    elif architecture == "whisper":
+        config = _labelled(
+            WhisperConfig,
+            d_model=32,
+            encoder_layers=2,
+            decoder_layers=1,
+            encoder_attention_heads=2,
+            decoder_attention_heads=2,
+            encoder_ffn_dim=64,
+            decoder_ffn_dim=64,
+            num_mel_bins=16,
+            max_source_positions=100,
+            classifier_proj_size=16,
+        )
+        model = WhisperForAudioClassification(config)
+        extractor = WhisperFeatureExtractor(feature_size=16, chunk_length=2)
+    else:
+        raise ValueError(f"no tiny {architecture!r}")
+    head = model.classifier.dense if architecture == "ast" else model.classifier
+    with torch.no_grad():
+        head.weight.mul_(50.0)
+    model.save_pretrained(directory)
+    extractor.save_pretrained(directory)
+    return directory

@@ -1,34 +1,30 @@
-"""One job from claim to result: decode, classify with progress, record the outcome."""
+"""One task's job from claim to the start of its analysis: the claim, audio given by URL fetched, then
+the job handed to ``BatchedAnalysis``, which fills its passes with more queued jobs."""
 
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Callable
-from contextlib import closing
 
-from shared.audio import AudioInfo, falls_short, probe, stream_mono
+from shared.audio import AudioInfo, probe
 from shared.config import Settings
 from shared.db import is_transient, session_scope
 from shared.errors import AudioError, EmoQError
 from shared.jobs import lease, repository
-from shared.jobs.lease import ClaimOutcome
+from shared.jobs.lease import ClaimedJob, ClaimOutcome
 from shared.lifecycle import finish
 from shared.recovery import service as recovery
-from shared.schemas.results import JobResult, ModelRef
 from shared.storage import Storage
+from worker.batching import BatchedAnalysis, give_back
 from worker.download import download_audio
-from worker.inference import AudioClassifier, InferenceStopped
-from worker.metrics import record_inference
+from worker.inference import AudioClassifier
 
 log = logging.getLogger(__name__)
 
-PROGRESS_INTERVAL_SECONDS = 0.25
 
-
-class HandedBack(Exception):
-    """The worker is shutting down: the job went back to the queue instead of holding up the stop."""
+class DownloadCancelled(Exception):
+    """The job was cancelled while its audio was being fetched."""
 
 
 def analyze_job(
@@ -39,9 +35,10 @@ def analyze_job(
     settings: Settings,
     shutting_down: Callable[[], bool] = lambda: False,
 ) -> ClaimOutcome:
-    """Run the job if this attempt can claim it. Transient errors (database down) propagate to the task
-    after the job is handed back; permanent ones end the job as ``failed`` with a stable code. Once
-    ``shutting_down()`` says so, the job is handed back at its next window and sent again."""
+    """Run the job if this attempt can claim it, with any queued jobs it can batch with. Transient
+    errors (database down) propagate to the task after the job is handed back; permanent ones end the
+    job as ``failed`` with a stable code. Once ``shutting_down()`` says so, every held job is handed back
+    at the next pass and sent again."""
     owner = uuid.uuid4().hex
     with session_scope() as session:
         # A job whose workers keep dying (it crashes them) ends here instead of starting once more.
@@ -54,39 +51,27 @@ def analyze_job(
     if outcome is not ClaimOutcome.CLAIMED:
         return outcome
     try:
-        _run(
-            job_id,
-            owner,
-            classifier=classifier,
-            storage=storage,
-            settings=settings,
-            shutting_down=shutting_down,
-        )
-    except InferenceStopped:
-        log.info("job stopped: cancelled or taken over")
-    except HandedBack:
-        _give_back(job_id, owner, resend=True)
+        first = _prepare(job_id, owner, storage=storage, settings=settings)
+    except DownloadCancelled:
+        log.info("job stopped: cancelled while its audio was fetched")
+        return ClaimOutcome.CLAIMED
     except Exception as exc:
         if is_transient(exc):
-            _give_back(job_id, owner, resend=False)
+            give_back(job_id, owner, resend=False)
             raise
         if isinstance(exc, EmoQError):
             _fail(job_id, storage, code=exc.code, message=exc.message)
-            return ClaimOutcome.CLAIMED
-        log.exception("unexpected error while analysing")
-        _fail(job_id, storage, code="internal_error", message="the worker hit an unexpected error")
+        else:
+            log.exception("unexpected error while fetching")
+            _fail(job_id, storage, code="internal_error", message="the worker hit an unexpected error")
+        return ClaimOutcome.CLAIMED
+    BatchedAnalysis(
+        owner, classifier=classifier, storage=storage, settings=settings, shutting_down=shutting_down
+    ).run(first)
     return ClaimOutcome.CLAIMED
 
 
-def _run(
-    job_id: uuid.UUID,
-    owner: str,
-    *,
-    classifier: AudioClassifier,
-    storage: Storage,
-    settings: Settings,
-    shutting_down: Callable[[], bool],
-) -> None:
+def _prepare(job_id: uuid.UUID, owner: str, *, storage: Storage, settings: Settings) -> ClaimedJob:
     with session_scope() as session:
         job = repository.get(session, job_id)
         key, url, header_seconds, declared_seconds = (
@@ -99,50 +84,9 @@ def _run(
         header_seconds, declared_seconds = info.duration_s, info.declared_duration_s
     if key is None or not storage.exists(key):
         raise AudioError("the stored audio is gone", code="audio_missing")
-
-    last_report = time.monotonic()
-
-    def on_progress(fraction: float) -> bool:
-        # Each report is a write; a few a second keep progress live and cancellation prompt.
-        nonlocal last_report
-        if shutting_down():
-            raise HandedBack
-        if time.monotonic() - last_report < PROGRESS_INTERVAL_SECONDS:
-            return True
-        last_report = time.monotonic()
-        with session_scope() as session:
-            return lease.report_progress(
-                session, job_id, owner, progress=round(fraction, 4), lease_seconds=settings.job_lease_seconds
-            )
-
-    rate = classifier.sampling_rate
-    started = time.perf_counter()
-    with (
-        storage.local_path(key) as path,
-        closing(stream_mono(path, target_rate=rate, max_seconds=settings.max_audio_seconds)) as blocks,
-    ):
-        # Decoded as it is scored: an hour of audio never sits in memory whole.
-        classification = classifier.classify(
-            blocks, on_progress, expected_samples=round(header_seconds * rate) if header_seconds else None
-        )
-    result = JobResult(
-        model=ModelRef(id=classifier.model_id, revision=classifier.revision), **dict(classification)
+    return ClaimedJob(
+        id=job_id, audio_key=key, duration_s=header_seconds, declared_duration_s=declared_seconds
     )
-    inference_seconds = time.perf_counter() - started
-    duration_s = classification.segments[-1].end_s
-    with session_scope() as session:
-        completed = finish.complete_job(
-            session,
-            storage,
-            job_id,
-            owner,
-            result,
-            duration_s=duration_s,
-            truncated=falls_short(declared_seconds, duration_s),
-        )
-    if completed:
-        record_inference(device=classifier.device.type, seconds=inference_seconds, audio_seconds=duration_s)
-        log.info("job succeeded", extra={"dominant": result.dominant.label})
 
 
 def _fetch(
@@ -160,7 +104,7 @@ def _fetch(
     if not recorded:
         # Cancelled while downloading: the cancellation could not delete what did not exist yet.
         storage.delete(key)
-        raise InferenceStopped
+        raise DownloadCancelled
     return info
 
 
@@ -168,15 +112,3 @@ def _fail(job_id: uuid.UUID, storage: Storage, *, code: str, message: str) -> No
     log.info("job failed", extra={"error_code": code})
     with session_scope() as session:
         finish.fail_job(session, storage, job_id, code=code, message=message)
-
-
-def _give_back(job_id: uuid.UUID, owner: str, *, resend: bool) -> None:
-    try:
-        with session_scope() as session:
-            given_back = lease.release_job(session, job_id, owner, resend=resend)
-    except Exception:
-        # The lease expires on its own; the reconciler (or the task's retry) queues the job again then.
-        log.warning("could not hand the job back; its lease will expire", exc_info=True)
-        return
-    if given_back:
-        log.info("job handed back to the queue", extra={"resent": resend})

@@ -16,6 +16,7 @@ from shared.db import session_scope
 from shared.jobs import repository
 from shared.models import ServedModel
 from shared.models.base import utcnow
+from worker.devices import process_device
 from worker.inference import AudioClassifier
 from worker.metrics import MODEL_LOAD_SECONDS
 
@@ -45,7 +46,8 @@ def get_classifier() -> AudioClassifier:
     started = time.perf_counter()
     classifier = AudioClassifier.load(
         settings.model,
-        device=settings.device,
+        device=process_device(settings.device),
+        precision=settings.precision,
         revision=settings.model_revision,
         batch_size=settings.inference_batch_size,
         window_seconds=settings.window_seconds,
@@ -62,6 +64,7 @@ def get_classifier() -> AudioClassifier:
             "model_id": classifier.model_id,
             "revision": classifier.revision,
             "device": str(classifier.device),
+            "precision": classifier.precision,
             "load_seconds": round(load_seconds, 3),
         },
     )

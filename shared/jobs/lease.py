@@ -7,7 +7,7 @@ lease expired) changes nothing.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
 from enum import Enum
 
 from sqlalchemy.orm import Session
@@ -36,17 +36,38 @@ def claim_job(session: Session, job_id: uuid.UUID, *, owner: str, lease_seconds:
     return ClaimOutcome.BUSY
 
 
-def report_progress(
-    session: Session, job_id: uuid.UUID, owner: str, *, progress: float, lease_seconds: int
-) -> bool:
-    """Advance progress and extend the lease; False means stop (cancelled, or the lease was lost)."""
-    return repository.update_owned(
-        session,
-        job_id,
-        owner,
-        progress=progress,
-        lease_expires_at=utcnow() + timedelta(seconds=lease_seconds),
-    )
+@dataclass(frozen=True)
+class ClaimedJob:
+    """What a worker needs of a job it holds to analyse it."""
+
+    id: uuid.UUID
+    audio_key: str | None
+    duration_s: float | None
+    declared_duration_s: float | None
+
+
+def claim_queued(session: Session, *, owner: str, lease_seconds: int, limit: int) -> list[ClaimedJob]:
+    """Queued jobs taken in one round trip to fill forward passes alongside those this owner holds.
+    Their own broker messages, when they arrive, find them held (or finished) and are dropped."""
+    rows = repository.claim_queued(session, owner=owner, lease_seconds=lease_seconds, limit=limit)
+    return [
+        ClaimedJob(
+            id=row.id,
+            audio_key=row.audio_key,
+            duration_s=row.duration_s,
+            declared_duration_s=row.declared_duration_s,
+        )
+        for row in rows
+    ]
+
+
+def renew_leases(
+    session: Session, owner: str, progress: dict[uuid.UUID, float], *, lease_seconds: int
+) -> set[uuid.UUID]:
+    """Extend every listed job's lease and record its progress at once; returns those still held."""
+    if not progress:
+        return set()
+    return repository.renew_owned(session, owner, progress, lease_seconds=lease_seconds)
 
 
 def record_download(
@@ -131,6 +152,7 @@ def record_result(
             job_id=job_id,
             model_id=result.model.id,
             model_revision=result.model.revision,
+            model_precision=result.model.precision,
             dominant_label=result.dominant.label,
             dominant_score=result.dominant.score,
             scores=[s.model_dump() for s in result.scores],

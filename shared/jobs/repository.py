@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from shared.auth.caller import Caller, owned_by
@@ -130,6 +130,60 @@ def claim(session: Session, job_id: uuid.UUID, *, owner: str, lease_seconds: int
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def claim_queued(session: Session, *, owner: str, lease_seconds: int, limit: int) -> list[Job]:
+    """Take up to ``limit`` queued jobs in one statement: single jobs before those of batches, oldest
+    first. Only jobs whose audio is already stored: a download would hold up every job it shares passes
+    with, so jobs given by URL run from their own message. On PostgreSQL, rows another worker is
+    claiming at the same moment are skipped, not waited for; SQLite has one writer at a time anyway.
+    Returns the claimed rows' id, audio_key, duration_s and declared_duration_s."""
+    now = utcnow()
+    candidates = (
+        select(Job.id)
+        .where(Job.status == JobStatus.QUEUED, Job.audio_url.is_(None), Job.audio_key.is_not(None))
+        .order_by(Job.batch_id.is_not(None), func.coalesce(Job.enqueued_at, Job.created_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        # A CTE runs once; PostgreSQL may run an IN (subquery) more than once, each time claiming more.
+        .cte("claimable")
+    )
+    claimed = session.execute(
+        update(Job)
+        .where(Job.id == candidates.c.id, Job.status == JobStatus.QUEUED)
+        .values(
+            status=JobStatus.PROCESSING,
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            attempts=Job.attempts + 1,
+            started_at=now,
+            progress=0.0,
+            updated_at=now,
+        )
+        .returning(Job.id, Job.audio_key, Job.duration_s, Job.declared_duration_s)
+        .execution_options(synchronize_session=False)
+    )
+    return list(claimed.all())
+
+
+def renew_owned(
+    session: Session, owner: str, progress: dict[uuid.UUID, float], *, lease_seconds: int
+) -> set[uuid.UUID]:
+    """Extend the lease of every listed job this owner still holds, writing each one's progress, in one
+    statement. Returns the ids still held; the rest were cancelled or taken over."""
+    now = utcnow()
+    held = session.execute(
+        update(Job)
+        .where(Job.id.in_(progress), Job.lease_owner == owner, Job.status == JobStatus.PROCESSING)
+        .values(
+            progress=case(progress, value=Job.id),
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            updated_at=now,
+        )
+        .returning(Job.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(held.scalars())
 
 
 def update_owned(session: Session, job_id: uuid.UUID, owner: str, **values: Any) -> bool:

@@ -24,6 +24,7 @@ class JobResultRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     model_id: Mapped[str] = mapped_column(String(255))
     model_revision: Mapped[str] = mapped_column(String(64))
+    model_precision: Mapped[str] = mapped_column(String(8), server_default="fp32")
     dominant_label: Mapped[str] = mapped_column(String(64))
     dominant_score: Mapped[float] = mapped_column(Float)
     scores: Mapped[list[dict[str, Any]]] = mapped_column(JSON)

@@ -69,7 +69,7 @@ class JobRead(BaseModel):
         if job.status == JobStatus.SUCCEEDED and job.result is not None:
             row = job.result
             result = JobResult(
-                model=ModelRef(id=row.model_id, revision=row.model_revision),
+                model=ModelRef(id=row.model_id, revision=row.model_revision, precision=row.model_precision),
                 dominant={"label": row.dominant_label, "score": row.dominant_score},
                 scores=row.scores,
                 segments=row.segments if with_segments else [],

@@ -31,6 +31,7 @@ class Classification(BaseModel):
 class ModelRef(BaseModel):
     id: str
     revision: str
+    precision: str = Field(default="fp32", description="fp32, bf16, fp16 or int8: the arithmetic it ran at")
 
 
 class JobResult(Classification):

@@ -56,6 +56,7 @@ def test_submit_poll_result(service: RunningService, tmp_path: Path, fmt: str) -
     assert {s["label"] for s in result["scores"]} == set(LABELS)
     assert result["dominant"] == result["scores"][0]
     assert result["model"]["id"].startswith("tiny-model") and len(result["model"]["revision"]) == 12
+    assert result["model"]["precision"] == "fp32", "auto keeps a tiny model at fp32"
     assert len(result["segments"]) >= 70
     assert service.stack.job(job["id"], segments="false")["result"]["segments"] == []
     assert result_rows(service, job["id"]) == 1

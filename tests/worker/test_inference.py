@@ -12,6 +12,7 @@ from transformers import pipeline
 from shared.errors import AudioError, ModelError
 from tests.model_factory import LABELS, save_tiny_checkpoint
 from worker.inference import AudioClassifier, InferenceStopped
+from worker.preprocess import Features
 
 RATE = 16000
 
@@ -139,16 +140,16 @@ def test_out_of_memory_halves_the_batch_instead_of_retrying(
 ) -> None:
     classifier = AudioClassifier.load(str(checkpoint), device="cpu", window_seconds=0.5, batch_size=8)
     expected = classifier.classify(speechlike(4.0))
-    real_forward = classifier._forward_once
+    real_run = classifier.forward._run
     batch_sizes: list[int] = []
 
-    def forward_with_little_memory(clips: list[np.ndarray]) -> np.ndarray:
-        batch_sizes.append(len(clips))
-        if len(clips) > 2:
+    def run_with_little_memory(batch: list[Features]) -> np.ndarray:
+        batch_sizes.append(len(batch))
+        if len(batch) > 2:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory")
-        return real_forward(clips)
+        return real_run(batch)
 
-    monkeypatch.setattr(classifier, "_forward_once", forward_with_little_memory)
+    monkeypatch.setattr(classifier.forward, "_run", run_with_little_memory)
     result = classifier.classify(speechlike(4.0))
 
     assert batch_sizes[:3] == [8, 4, 2]
@@ -163,10 +164,10 @@ def test_out_of_memory_on_one_window_is_a_model_error(
 ) -> None:
     classifier = AudioClassifier.load(str(checkpoint), device="cpu")
 
-    def no_memory(clips: list[np.ndarray]) -> np.ndarray:
+    def no_memory(batch: list[Features]) -> np.ndarray:
         raise torch.cuda.OutOfMemoryError("CUDA out of memory")
 
-    monkeypatch.setattr(classifier, "_forward_once", no_memory)
+    monkeypatch.setattr(classifier.forward, "_run", no_memory)
     with pytest.raises(ModelError) as excinfo:
         classifier.classify(speechlike(1.0))
 

@@ -1,0 +1,257 @@
+"""Cross-job micro-batching on the embedded default (migrated SQLite, filesystem broker, local storage)
+with a real tiny checkpoint: jobs share forward passes, and each still ends once, as if run alone."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from shared.config import Settings
+from shared.db import reset_engine, session_scope
+from shared.jobs import lease, repository
+from shared.jobs.lease import ClaimOutcome
+from shared.lifecycle import finish
+from shared.migrate import upgrade_to_head
+from shared.models import Batch, Job, JobResultRow, JobStatus
+from shared.models.base import utcnow
+from shared.storage import get_storage, storage_key
+from tests.conftest import reset_process_state
+from tests.integration.stack import create_database, drop_database, require_services
+from tests.worker.test_inference import RATE, speechlike
+from worker import batching
+from worker.analysis import analyze_job
+from worker.inference import AudioClassifier
+from worker.preprocess import Features
+
+
+@pytest.fixture
+def classifier(tiny_model: Path) -> AudioClassifier:
+    return AudioClassifier.load(str(tiny_model), device="cpu", window_seconds=1.0, batch_size=8)
+
+
+@pytest.fixture
+def forward_passes(classifier: AudioClassifier, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of windows in each forward pass, in order."""
+    passes: list[int] = []
+    real_run = classifier.forward._run
+
+    def counting(batch: list[Features]) -> np.ndarray:
+        passes.append(len(batch))
+        return real_run(batch)
+
+    monkeypatch.setattr(classifier.forward, "_run", counting)
+    return passes
+
+
+def queue_job(tmp_path: Path, clip: np.ndarray | bytes, *, batch: bool = False) -> uuid.UUID:
+    job_id = uuid.uuid4()
+    if isinstance(clip, np.ndarray):
+        sf.write(tmp_path / f"{job_id}.wav", clip, RATE)
+        data, duration = (tmp_path / f"{job_id}.wav").read_bytes(), len(clip) / RATE
+    else:
+        data, duration = clip, None
+    writer = get_storage().writer(storage_key(job_id), max_bytes=10**7)
+    writer.write(data)
+    key = writer.commit().key
+    with session_scope() as session:
+        session.add(
+            Job(id=job_id, status=JobStatus.QUEUED, audio_key=key, duration_s=duration, enqueued_at=utcnow())
+        )
+    return job_id
+
+
+def stored(job_id: uuid.UUID) -> tuple[Job, JobResultRow | None]:
+    with session_scope() as session:
+        return session.get(Job, job_id), session.get(JobResultRow, job_id)
+
+
+def alone(classifier: AudioClassifier, clip: np.ndarray) -> dict[str, float]:
+    return {s.label: s.score for s in classifier.classify(clip).scores}
+
+
+def run(job_id: uuid.UUID, classifier: AudioClassifier, settings: Settings, **kwargs: object) -> ClaimOutcome:
+    return analyze_job(job_id, classifier=classifier, storage=get_storage(), settings=settings, **kwargs)
+
+
+def test_one_task_runs_the_queued_jobs_in_shared_passes_each_as_if_alone(
+    embedded: Settings, classifier: AudioClassifier, forward_passes: list[int], tmp_path: Path
+) -> None:
+    clips = [speechlike(seconds, seed=i) for i, seconds in enumerate((0.8, 1.0, 0.6, 2.5, 0.9))]
+    jobs = [queue_job(tmp_path, clip) for clip in clips]
+
+    assert run(jobs[0], classifier, embedded) is ClaimOutcome.CLAIMED
+
+    # 1 + 1 + 1 + 3 + 1 windows, every one in the first pass: at most one pass per batch of 8.
+    assert forward_passes == [7]
+    for job_id, clip in zip(jobs, clips, strict=True):
+        row, result = stored(job_id)
+        assert (row.status, row.attempts, row.progress) == (JobStatus.SUCCEEDED, 1, 1.0)
+        assert {s["label"]: s["score"] for s in result.scores} == pytest.approx(
+            alone(classifier, clip), abs=1e-5
+        )
+        assert result.model_precision == "fp32"
+    # Their own messages, arriving later, find them finished and are dropped.
+    assert run(jobs[1], classifier, embedded) is ClaimOutcome.DONE
+
+
+def test_single_jobs_are_claimed_before_jobs_of_batches_and_no_more_than_asked(
+    embedded: Settings, tmp_path: Path
+) -> None:
+    batch = Batch(id=uuid.uuid4(), job_count=3)
+    with session_scope() as session:
+        session.add(batch)
+    of_batch = [queue_job(tmp_path, speechlike(0.5, seed=i)) for i in range(3)]
+    with session_scope() as session:
+        for job_id in of_batch:
+            session.get(Job, job_id).batch_id = batch.id
+    single = queue_job(tmp_path, speechlike(0.5))
+
+    with session_scope() as session:
+        claimed = lease.claim_queued(session, owner="w", lease_seconds=60, limit=2)
+
+    assert {c.id for c in claimed} == {single, of_batch[0]}
+    assert {stored(j)[0].status for j in of_batch[1:]} == {JobStatus.QUEUED}
+
+
+def test_a_cancelled_job_ends_cancelled_while_the_others_it_shared_passes_with_succeed(
+    embedded: Settings, classifier: AudioClassifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batching, "PROGRESS_INTERVAL_SECONDS", 0.0)
+    monkeypatch.setattr(batching, "PROGRESS_STEP", 0.0)
+    long_job = queue_job(tmp_path, speechlike(30.0, seed=1))
+    short_job = queue_job(tmp_path, speechlike(0.7, seed=2))
+    steps = 0
+
+    def cancel_the_long_job_a_few_passes_in() -> bool:
+        nonlocal steps
+        steps += 1
+        if steps == 3:
+            with session_scope() as session:
+                assert repository.finish_unless_final(session, long_job, status=JobStatus.CANCELLED)
+        return False
+
+    run(short_job, classifier, embedded, shutting_down=cancel_the_long_job_a_few_passes_in)
+
+    row, result = stored(long_job)
+    assert row.status == JobStatus.CANCELLED and result is None
+    assert steps < 6, "dropped at the next renewal, not run to the end"
+    row, result = stored(short_job)
+    assert row.status == JobStatus.SUCCEEDED and result is not None
+
+
+def test_a_job_that_cannot_be_decoded_fails_alone(
+    embedded: Settings, classifier: AudioClassifier, tmp_path: Path
+) -> None:
+    good = queue_job(tmp_path, speechlike(1.2, seed=4))
+    bad = queue_job(tmp_path, b"RIFF\x00\x00\x00\x00WAVEnot really audio at all")
+    silent = queue_job(tmp_path, np.zeros(RATE, dtype=np.float32))
+
+    run(good, classifier, embedded)
+
+    assert stored(good)[0].status == JobStatus.SUCCEEDED
+    assert (stored(bad)[0].status, stored(bad)[0].error_code) == (JobStatus.FAILED, "undecodable_audio")
+    assert (stored(silent)[0].status, stored(silent)[0].error_code) == (JobStatus.FAILED, "no_speech")
+
+
+def test_shutting_down_hands_every_held_job_back_and_sends_it_again(
+    embedded: Settings, classifier: AudioClassifier, tmp_path: Path
+) -> None:
+    jobs = [queue_job(tmp_path, speechlike(20.0, seed=i)) for i in range(3)]
+    steps = 0
+
+    def sigterm_after_two_passes() -> bool:
+        nonlocal steps
+        steps += 1
+        return steps > 2
+
+    run(jobs[0], classifier, embedded, shutting_down=sigterm_after_two_passes)
+
+    for job_id in jobs:
+        row, result = stored(job_id)
+        assert (row.status, row.attempts, row.lease_owner, result) == (JobStatus.QUEUED, 0, None, None)
+
+
+def test_a_job_queued_during_the_linger_joins_the_first_pass(
+    embedded: Settings,
+    classifier: AudioClassifier,
+    forward_passes: list[int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = queue_job(tmp_path, speechlike(0.8))
+    late: list[uuid.UUID] = []
+    real_sleep = batching.time.sleep
+
+    def a_client_submits_meanwhile(seconds: float) -> None:
+        late.append(queue_job(tmp_path, speechlike(0.9, seed=5)))
+        real_sleep(seconds)
+
+    monkeypatch.setattr(batching.time, "sleep", a_client_submits_meanwhile)
+    run(first, classifier, embedded.model_copy(update={"inference_linger_ms": 5.0}))
+
+    assert forward_passes == [2]
+    assert stored(late[0])[0].status == JobStatus.SUCCEEDED
+
+
+@pytest.fixture
+def postgres(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    require_services()
+    database = create_database()
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
+    monkeypatch.setenv("EMOQ_DATABASE_URL", url)
+    monkeypatch.setenv("EMOQ_DATA_DIR", str(tmp_path / "var"))
+    reset_process_state()
+    upgrade_to_head()
+    try:
+        yield url
+    finally:
+        reset_process_state()
+        reset_engine()
+        drop_database(database)
+
+
+def test_on_postgresql_two_workers_claiming_at_once_never_share_a_job_nor_wait(
+    postgres: str, tmp_path: Path
+) -> None:
+    jobs = {queue_job(tmp_path, speechlike(0.3, seed=i)) for i in range(5)}
+    engine = create_engine(postgres)
+    with Session(engine) as first, Session(engine) as second:
+        mine = lease.claim_queued(first, owner="a", lease_seconds=60, limit=3)  # not committed yet
+        first_rows_locked = {c.id for c in mine}
+        second.execute(sqlalchemy_lock_timeout())
+        theirs = lease.claim_queued(second, owner="b", lease_seconds=60, limit=3)
+        first.commit()
+        second.commit()
+    engine.dispose()
+
+    assert len(first_rows_locked) == 3 and len(theirs) == 2
+    assert first_rows_locked | {c.id for c in theirs} == jobs
+    with session_scope() as session:
+        owners = {session.get(Job, job_id).lease_owner for job_id in jobs}
+    assert owners == {"a", "b"}
+
+
+def sqlalchemy_lock_timeout() -> object:
+    from sqlalchemy import text
+
+    # Without SKIP LOCKED the second claim would wait on the first's rows; fail fast instead of hanging.
+    return text("SET lock_timeout = '2s'")
+
+
+def test_cancelling_a_job_between_claims_keeps_it_cancelled(embedded: Settings, tmp_path: Path) -> None:
+    job_id = queue_job(tmp_path, speechlike(0.5))
+    with session_scope() as session:
+        [claimed] = lease.claim_queued(session, owner="w", lease_seconds=60, limit=5)
+    with session_scope() as session:
+        assert finish.fail_job(session, get_storage(), job_id, code="x", message="y")
+    with session_scope() as session:
+        held = lease.renew_leases(session, "w", {claimed.id: 0.5}, lease_seconds=60)
+
+    assert held == set()

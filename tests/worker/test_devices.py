@@ -1,0 +1,56 @@
+"""GPU placement and batch sizing, decided without a GPU: the arithmetic and the choices, not CUDA."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.config import Settings
+from worker import devices
+from worker.forward import fitting_windows
+
+
+@pytest.mark.parametrize(("index", "expected"), [(0, "cuda:0"), (1, "cuda:1"), (2, "cuda:0"), (3, "cuda:1")])
+def test_each_pool_process_takes_the_gpu_of_its_index(
+    index: int, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(devices, "gpu_count", lambda: 2)
+
+    assert devices.process_device("auto", process_index=index) == expected
+    assert devices.process_device("cpu", process_index=index) == "cpu"
+
+
+def test_without_gpus_the_setting_stands(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(devices, "gpu_count", lambda: 0)
+
+    assert devices.process_device("auto", process_index=1) == "auto"
+    assert devices.process_device("cuda", process_index=1) == "cuda"
+
+
+def test_one_process_per_gpu_unless_the_concurrency_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(devices, "gpu_count", lambda: 4)
+
+    assert devices.pool_size(Settings()) == 4
+    assert devices.pool_size(Settings(worker_concurrency=2)) == 2
+    assert devices.pool_size(Settings(device="cpu")) == 1
+
+
+def test_counting_gpus_initialises_no_cuda() -> None:
+    import torch
+
+    devices.gpu_count()
+
+    assert not torch.cuda.is_initialized()
+
+
+@pytest.mark.parametrize(
+    ("budget", "per_element", "elements", "cap", "expected"),
+    [
+        (8e9, 100.0, 128_000, 64, 64),  # plenty of memory: the cap decides
+        (8e9, 100.0, 16_000_000, 64, 5),  # long windows: what fits
+        (1e6, 100.0, 16_000_000, 64, 1),  # nothing fits: still one (out of memory then fails the job)
+    ],
+)
+def test_a_pass_takes_as_many_windows_as_fit_the_memory_budget(
+    budget: float, per_element: float, elements: int, cap: int, expected: int
+) -> None:
+    assert fitting_windows(budget, per_element, elements, cap) == expected

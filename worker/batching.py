@@ -1,0 +1,255 @@
+"""Cross-job micro-batching: one worker fills each forward pass with windows of several jobs.
+
+A task that claims its job also claims, in one round trip, more queued jobs (``lease.claim_queued``),
+up to one per window of a pass, waiting at most ``EMOQ_INFERENCE_LINGER_MS`` for some to arrive, and
+keeps topping up as jobs end. Claiming from the database rather than gathering broker messages
+(``celery-batches``) keeps every guarantee where it already lives: each job is held under its own lease
+(renewed for all of them in one statement), cancelling it drops it at the next renewal, it ends once by
+a conditional UPDATE, and if this worker dies its leases expire and the reconciler sends the jobs again.
+The claimed jobs' own messages, when they come, find them held or finished and are dropped. It also
+batches jobs of any queue, any broker, and whoever sent them, with no extra acknowledgement protocol.
+
+A job's result depends only on its own windows (padding is exact, see ``worker/padding.py``), so it is
+the same as when run alone, within the precision's tolerance.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, closing
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from shared.audio import falls_short, stream_mono
+from shared.config import Settings
+from shared.db import is_transient, session_scope
+from shared.errors import EmoQError
+from shared.jobs import lease
+from shared.jobs.lease import ClaimedJob
+from shared.lifecycle import finish
+from shared.logs import bind_job
+from shared.schemas.results import JobResult, ModelRef
+from shared.storage import Storage
+from worker.batcher import Prefetched, Stream
+from worker.inference import AudioClassifier
+from worker.metrics import record_inference
+
+log = logging.getLogger(__name__)
+
+# Progress is written (and leases renewed) at most this often, and only when it moved by PROGRESS_STEP
+# or a lease is a third of the way to expiring: each write is a statement, and a few a second keep
+# progress live and cancellation prompt.
+PROGRESS_INTERVAL_SECONDS = 0.25
+PROGRESS_STEP = 0.02
+
+
+class HandedBack(Exception):
+    """The worker is shutting down: its jobs went back to the queue instead of holding up the stop."""
+
+
+@lru_cache(maxsize=1)
+def decode_executor() -> ThreadPoolExecutor:
+    """One decoding thread per worker process, made on first use (after fork, never in the parent)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode")
+
+
+@dataclass
+class _Running:
+    job: ClaimedJob
+    stream: Stream
+    resources: ExitStack
+    started: float = field(default_factory=time.perf_counter)
+    reported: float = 0.0
+
+
+class BatchedAnalysis:
+    """The jobs one owner holds, analysed together until none is left and the queue has no more."""
+
+    def __init__(
+        self,
+        owner: str,
+        *,
+        classifier: AudioClassifier,
+        storage: Storage,
+        settings: Settings,
+        shutting_down: Callable[[], bool],
+    ) -> None:
+        self.owner = owner
+        self.classifier = classifier
+        self.storage = storage
+        self.settings = settings
+        self.shutting_down = shutting_down
+        self.batcher = classifier.batcher()
+        self.max_jobs = settings.inference_batch_size
+        self.running: dict[uuid.UUID, _Running] = {}
+        self.last_renewal = time.monotonic()
+
+    def run(self, first: ClaimedJob) -> None:
+        """Analyse ``first`` (already claimed by this owner) and whatever else it can claim. Transient
+        errors propagate after the jobs are handed back (``first`` without a resend: its task retries)."""
+        try:
+            self._open(first)
+            self._top_up(linger=True)
+            while self.running:
+                if self.shutting_down():
+                    raise HandedBack
+                ended = self.batcher.step()
+                for stream in ended:
+                    self._end(self.running.pop(stream.key))
+                # Slots freed, or a moment passed: jobs queued since may join the next passes.
+                if self._renew() or ended:
+                    self._top_up(linger=False)
+        except HandedBack:
+            self._release_all(keep=None)
+        except Exception as exc:
+            if is_transient(exc):
+                self._release_all(keep=first.id)
+                raise
+            self._fail_all(exc)
+        finally:
+            for running in self.running.values():
+                running.resources.close()
+
+    def _open(self, job: ClaimedJob) -> None:
+        with bind_job(str(job.id)):
+            if job.audio_key is None or not self.storage.exists(job.audio_key):
+                self._fail(job.id, code="audio_missing", message="the stored audio is gone")
+                return
+            resources = ExitStack()
+            path = resources.enter_context(self.storage.local_path(job.audio_key))
+            rate = self.classifier.sampling_rate
+            blocks = resources.enter_context(
+                closing(stream_mono(path, target_rate=rate, max_seconds=self.settings.max_audio_seconds))
+            )
+            # Decoded ahead, in a thread, while the current pass runs; never held whole.
+            windows = Prefetched(
+                self.classifier.preprocessor.windows(blocks), decode_executor(), chunk=self.max_jobs
+            )
+            resources.callback(windows.close)
+            expected = round(job.duration_s * rate) if job.duration_s else None
+            stream = Stream(
+                key=job.id, windows=windows, expected_windows=self.classifier.expected_windows(expected)
+            )
+            self.running[job.id] = _Running(job, stream, resources)
+            self.batcher.add(stream)
+
+    def _top_up(self, *, linger: bool) -> None:
+        room = self.max_jobs - len(self.running)
+        if room <= 0:
+            return
+        claimed = self._claim(room)
+        if linger and len(claimed) < room and self.settings.inference_linger_ms > 0:
+            time.sleep(self.settings.inference_linger_ms / 1000)
+            claimed += self._claim(room - len(claimed))
+        for job in claimed:
+            self._open(job)
+
+    def _claim(self, limit: int) -> list[ClaimedJob]:
+        with session_scope() as session:
+            return lease.claim_queued(
+                session, owner=self.owner, lease_seconds=self.settings.job_lease_seconds, limit=limit
+            )
+
+    def _renew(self) -> bool:
+        """Write progress and extend leases when due; drop the jobs no longer held. True if it wrote."""
+        now = time.monotonic()
+        if now - self.last_renewal < PROGRESS_INTERVAL_SECONDS:
+            return False
+        lease_due = now - self.last_renewal > self.settings.job_lease_seconds / 3
+        moved = any(r.stream.progress - r.reported >= PROGRESS_STEP for r in self.running.values())
+        if not (lease_due or moved):
+            return False
+        progress = {job_id: round(r.stream.progress, 4) for job_id, r in self.running.items()}
+        with session_scope() as session:
+            held = lease.renew_leases(
+                session, self.owner, progress, lease_seconds=self.settings.job_lease_seconds
+            )
+        self.last_renewal = now
+        for job_id in list(self.running):
+            if job_id in held:
+                self.running[job_id].reported = progress[job_id]
+                continue
+            with bind_job(str(job_id)):
+                log.info("job stopped: cancelled or taken over")
+            self.batcher.drop(job_id)
+            self.running.pop(job_id).resources.close()
+        return True
+
+    def _end(self, running: _Running) -> None:
+        running.resources.close()
+        job_id, stream = running.job.id, running.stream
+        with bind_job(str(job_id)):
+            try:
+                if stream.error is not None:
+                    raise stream.error
+                classification = self.classifier.summarise(stream)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                if isinstance(exc, EmoQError):
+                    self._fail(job_id, code=exc.code, message=exc.message)
+                else:
+                    log.exception("unexpected error while analysing")
+                    self._fail(job_id, code="internal_error", message="the worker hit an unexpected error")
+                return
+            identity = self.classifier.identity
+            result = JobResult(
+                model=ModelRef(id=identity.id, revision=identity.revision, precision=identity.precision),
+                **dict(classification),
+            )
+            duration_s = classification.segments[-1].end_s
+            with session_scope() as session:
+                completed = finish.complete_job(
+                    session,
+                    self.storage,
+                    job_id,
+                    self.owner,
+                    result,
+                    duration_s=duration_s,
+                    truncated=falls_short(running.job.declared_duration_s, duration_s),
+                )
+            if completed:
+                record_inference(
+                    device=self.classifier.device.type,
+                    seconds=time.perf_counter() - running.started,
+                    audio_seconds=duration_s,
+                )
+                log.info("job succeeded", extra={"dominant": result.dominant.label})
+
+    def _fail(self, job_id: uuid.UUID, *, code: str, message: str) -> None:
+        log.info("job failed", extra={"error_code": code})
+        with session_scope() as session:
+            finish.fail_job(session, self.storage, job_id, code=code, message=message)
+
+    def _fail_all(self, exc: Exception) -> None:
+        """A forward pass failed: every job with windows in flight shares the failure."""
+        if isinstance(exc, EmoQError):
+            code, message = exc.code, exc.message
+        else:
+            log.exception("unexpected error while analysing")
+            code, message = "internal_error", "the worker hit an unexpected error"
+        for job_id in list(self.running):
+            with bind_job(str(job_id)):
+                self._fail(job_id, code=code, message=message)
+
+    def _release_all(self, *, keep: uuid.UUID | None) -> None:
+        """Hand every held job back; each is sent again except ``keep``, whose own task retries it."""
+        for job_id in list(self.running):
+            with bind_job(str(job_id)):
+                give_back(job_id, self.owner, resend=job_id != keep)
+
+
+def give_back(job_id: uuid.UUID, owner: str, *, resend: bool) -> None:
+    try:
+        with session_scope() as session:
+            given_back = lease.release_job(session, job_id, owner, resend=resend)
+    except Exception:
+        # The lease expires on its own; the reconciler (or the task's retry) queues the job again then.
+        log.warning("could not hand the job back; its lease will expire", exc_info=True)
+        return
+    if given_back:
+        log.info("job handed back to the queue", extra={"resent": resend})

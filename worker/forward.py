@@ -1,0 +1,136 @@
+"""Forward: a batch of windows' features through the network, one probability row out per window.
+
+Knows tensors and the device, nothing of audio or jobs. Windows of different lengths share a pass only
+where padding is exact (``padding.py``); ``group_key`` tells callers which windows may share one.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Hashable
+
+import numpy as np
+import torch
+from torch.nn.utils.rnn import pad_sequence
+
+from shared.errors import ModelError
+from worker.padding import PaddedLengths, make_padding_exact
+from worker.precision import Precision, input_dtype
+from worker.preprocess import Features
+
+log = logging.getLogger(__name__)
+
+# Share of the free GPU memory one forward pass may take: the rest absorbs fragmentation and the
+# allocator's caching, which the first measurement does not see.
+GPU_MEMORY_SHARE = 0.6
+
+
+class MemoryBudget:
+    """How many windows of a given size fit one forward pass on a GPU: measured on the first pass, then
+    halved on every out-of-memory error, so a bad estimate costs one split, not a crash. On CPU the
+    configured batch size alone bounds a pass."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.bytes_per_element: float | None = None
+        self.share = GPU_MEMORY_SHARE
+
+    def max_windows(self, elements_per_window: int, cap: int) -> int:
+        if self.device.type != "cuda" or self.bytes_per_element is None:
+            return cap
+        free, _ = torch.cuda.mem_get_info(self.device)
+        return fitting_windows(free * self.share, self.bytes_per_element, elements_per_window, cap)
+
+    def measure(self, peak_bytes: int, elements: int) -> None:
+        if elements and self.bytes_per_element is None:
+            self.bytes_per_element = peak_bytes / elements
+
+    def halve(self) -> None:
+        self.share /= 2
+
+
+def fitting_windows(budget_bytes: float, bytes_per_element: float, elements_per_window: int, cap: int) -> int:
+    """Windows of ``elements_per_window`` input elements that fit ``budget_bytes``: at least one, at most cap."""
+    per_window = max(bytes_per_element * elements_per_window, 1.0)
+    return max(1, min(cap, int(budget_bytes // per_window)))
+
+
+class BatchForward:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        *,
+        device: torch.device,
+        precision: Precision,
+        exact_padding: bool = False,
+    ) -> None:
+        self.model = model
+        self.device = device
+        self.precision = precision
+        self.dtype = input_dtype(precision)
+        self.lengths = PaddedLengths()
+        accepts_mask = "attention_mask" in inspect.signature(model.forward).parameters
+        self.pads = exact_padding and accepts_mask and make_padding_exact(model, self.lengths)
+        self.memory = MemoryBudget(device)
+
+    def group_key(self, features: Features) -> Hashable:
+        """Windows with equal keys may share a pass: any raw-waveform windows where padding is exact,
+        otherwise only inputs of identical shape (spectrogram models have one shape for every window)."""
+        return tuple(
+            (name, "any length" if self.pads and value.dim() == 1 else tuple(value.shape))
+            for name, value in features.items()
+        )
+
+    def max_windows(self, features: Features, cap: int) -> int:
+        return self.memory.max_windows(sum(v.numel() for v in features.values()), cap)
+
+    def __call__(self, batch: list[Features]) -> np.ndarray:
+        """Softmax probabilities, one row per window; on GPU out-of-memory, halves the batch (and the
+        memory budget) rather than retrying the same allocation."""
+        try:
+            return self._run(batch)
+        except torch.cuda.OutOfMemoryError as exc:
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            self.memory.halve()
+            if len(batch) == 1:
+                raise ModelError("out of GPU memory on a single window", code="out_of_memory") from exc
+            half = len(batch) // 2
+            log.warning("CUDA out of memory on %d windows; splitting the batch", len(batch))
+            return np.concatenate([self(batch[:half]), self(batch[half:])])
+
+    def _run(self, batch: list[Features]) -> np.ndarray:
+        inputs = self._collate(batch)
+        measuring = self.device.type == "cuda" and self.memory.bytes_per_element is None
+        if measuring:
+            torch.cuda.reset_peak_memory_stats(self.device)
+            baseline = torch.cuda.memory_allocated(self.device)
+        try:
+            with torch.inference_mode():
+                logits = self.model(**inputs).logits
+        finally:
+            self.lengths.samples = None
+        if measuring:
+            elements = sum(v.numel() for k, v in inputs.items() if k != "attention_mask")
+            self.memory.measure(torch.cuda.max_memory_allocated(self.device) - baseline, elements)
+        return torch.softmax(logits.float(), dim=-1).cpu().numpy()
+
+    def _collate(self, batch: list[Features]) -> dict[str, torch.Tensor]:
+        inputs: dict[str, torch.Tensor] = {}
+        for name in batch[0]:
+            values = [features[name] for features in batch]
+            if len({tuple(v.shape) for v in values}) == 1:
+                stacked = torch.stack(values)
+            else:
+                # Only 1-D waveforms differ in length (group_key keeps everything else apart).
+                lengths = torch.tensor([len(v) for v in values])
+                stacked = pad_sequence(values, batch_first=True)
+                inputs["attention_mask"] = (
+                    (torch.arange(stacked.shape[1])[None, :] < lengths[:, None]).long().to(self.device)
+                )
+                self.lengths.samples = lengths
+            if stacked.is_floating_point():
+                stacked = stacked.to(self.dtype)
+            inputs[name] = stacked.to(self.device)
+        return inputs
