@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
+from cli import webhook_secret
 from shared.config import get_settings
 
 log = logging.getLogger("emoq")
@@ -53,11 +54,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     api.add_argument("--host", default=None, help="default: EMOQ_API_HOST")
     api.add_argument("--port", type=int, default=None, help="default: EMOQ_API_PORT")
     api.set_defaults(handler=_api)
+    workers = {}
     for kind in CELERY_WORKERS:
-        worker = subparsers.add_parser(kind.command, help=kind.help)
+        worker = workers[kind.command] = subparsers.add_parser(kind.command, help=kind.help)
         for flag, setting in (("--concurrency", kind.concurrency), ("--metrics-port", kind.metrics_port)):
             worker.add_argument(flag, type=int, default=None, help=f"default: EMOQ_{setting.upper()}")
         worker.set_defaults(handler=partial(_celery_worker, kind))
+    webhook_secret.register(workers["webhooks"])
     scheduler = subparsers.add_parser(
         "scheduler", help="run the scheduler: due webhook retries, job reconciliation, retention (run one)"
     )
@@ -138,6 +141,29 @@ def _scheduler(_: argparse.Namespace) -> None:
     app.start(["beat", f"--loglevel={settings.log_level}", f"--schedule={schedule}"])
 
 
+def _announce_development_secret() -> None:
+    """Shown once per start, on the terminal only: printed, not logged, so no log file ever holds it."""
+    import sys
+
+    from shared.webhooks.server_secret import (
+        development_secret,
+        development_secret_path,
+        uses_development_secret,
+    )
+
+    settings = get_settings()
+    if not uses_development_secret(settings):
+        return
+    secret, _ = development_secret(settings)
+    print(
+        f"Webhooks are signed with the development secret {secret}\n"
+        f"  kept in {development_secret_path(settings).resolve()}; "
+        "`emoq webhooks secret` prints it, `--rotate` replaces it",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def _run(_: argparse.Namespace) -> int:
     from cli.supervisor import Supervisor
 
@@ -148,4 +174,5 @@ def _run(_: argparse.Namespace) -> int:
         settings.api_host,
         settings.api_port,
     )
+    _announce_development_secret()
     return Supervisor(["api", "worker", "webhooks", "scheduler"]).run()

@@ -156,7 +156,11 @@ def test_cancel_batch_then_results_as_ndjson_and_csv(
     assert rows[1]["error_code"] == "undecodable_audio"
 
 
-def test_unknown_batch_and_webhooks_without_a_secret(client: TestClient, good_files: list[Path]) -> None:
+def test_unknown_batch_and_webhooks_without_a_secret(
+    client: TestClient, embedded: Settings, good_files: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only loopback development makes a secret of its own; elsewhere an unsigned webhook is refused.
+    monkeypatch.setattr(embedded, "env", "production")
     assert client.get(f"/v1/batches/{uuid.uuid4()}").json()["code"] == "batch_not_found"
     response = client.post(
         "/v1/batches", files=multipart(good_files[:1]), data={"webhook_url": "https://example.org/hook"}
