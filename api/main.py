@@ -25,7 +25,7 @@ def create_app() -> FastAPI:
     )
     settings = get_settings()
     install_problem_handlers(app)
-    install_metrics(app)
+    install_metrics(app, settings)
     app.include_router(health.router)
     app.include_router(web.router)
     # Authentication happens here, once for every client route, not in each handler.

@@ -82,6 +82,8 @@ def _api(args: argparse.Namespace) -> int:
     import uvicorn
 
     from shared.config import is_loopback_host
+    from shared.logs import configure_logging
+    from shared.metrics.process import serve_metrics
 
     settings = get_settings()
     host = args.host or settings.api_host
@@ -89,6 +91,9 @@ def _api(args: argparse.Namespace) -> int:
         # The same rule the settings enforce for EMOQ_API_HOST, which --host would otherwise get around.
         log.error("refusing to serve on %s with EMOQ_AUTH_DISABLED=true: use a loopback address", host)
         return 2
+    configure_logging()
+    # Apart from the API's port: a client that can reach the API cannot read the service's figures.
+    serve_metrics(settings.metrics_host, settings.metrics_port, multiprocess=False)
     uvicorn.run(
         "api.main:create_app",
         factory=True,

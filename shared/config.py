@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = Field(default=9101, ge=0, le=65535)
     webhooks_metrics_port: int = Field(default=9102, ge=0, le=65535)
+    # The API's /metrics is served on this listener, apart from the API's port (0: not at all).
+    metrics_port: int = Field(default=9103, ge=0, le=65535)
+    metrics_token: SecretStr | None = Field(default=None, description="Also serve /metrics on the API port")
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
 
