@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from dataclasses import dataclass
 from functools import partial
 
@@ -148,8 +149,6 @@ def _scheduler(_: argparse.Namespace) -> None:
 
 def _announce_development_secret() -> None:
     """Shown once per start, on the terminal only: printed, not logged, so no log file ever holds it."""
-    import sys
-
     from shared.webhooks.server_secret import (
         development_secret,
         development_secret_path,
@@ -175,9 +174,11 @@ def _run(_: argparse.Namespace) -> int:
     _migrate(argparse.Namespace())
     settings = get_settings()
     log.info(
-        "EmoQ at http://%s:%d/ (API docs at /docs, metrics at /metrics); Ctrl-C stops",
+        "EmoQ at http://%s:%d/ (API docs at /docs; metrics at http://%s:%d/metrics); Ctrl-C stops",
         settings.api_host,
         settings.api_port,
+        settings.metrics_host,
+        settings.metrics_port,
     )
     _announce_development_secret()
     return Supervisor(["api", "worker", "webhooks", "scheduler"]).run()
