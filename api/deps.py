@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from shared.auth import service as keys
 from shared.auth.caller import ANONYMOUS, Caller
+from shared.auth.scopes import Scope
 from shared.config import Settings, get_settings
 from shared.db import session_scope
 from shared.errors import Unauthorized
@@ -43,13 +44,26 @@ def get_caller(request: Request, session: SessionDep, settings: SettingsDep) -> 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
+READING = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def require_jobs_scope(request: Request, caller: CallerDep) -> None:
+    """One rule for every jobs, batches, deliveries and models route: reading needs ``jobs:read``,
+    anything that changes something needs ``jobs:write``."""
+    caller.require(Scope.JOBS_READ if request.method in READING else Scope.JOBS_WRITE)
+
+
+def require_admin_scope(caller: CallerDep) -> None:
+    caller.require(Scope.ADMIN)
+
+
 # Declares the key in the OpenAPI document; get_caller does the checking.
 BEARER = HTTPBearer(auto_error=False, description="An API key from `emoq keys create`")
 
 
-def client_route_dependencies(settings: Settings) -> list[DependsParam]:
-    """For every router clients use: nothing there answers without a caller. The document declares the
-    key only where one is required, so it never promises an authentication the server does not ask for."""
-    if settings.auth_disabled:
-        return [Depends(get_caller)]
-    return [Depends(get_caller), Security(BEARER)]
+def client_route_dependencies(settings: Settings, scope_check: Callable[..., None]) -> list[DependsParam]:
+    """For every router clients use: nothing there answers without a caller who holds the scope. The
+    document declares the key only where one is required, so it never promises an authentication the
+    server does not ask for."""
+    checks = [Depends(get_caller), Depends(scope_check)]
+    return checks if settings.auth_disabled else [*checks, Security(BEARER)]

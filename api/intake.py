@@ -9,11 +9,13 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.uploads import ReceivedFile
 from shared.audio import AudioInfo, probe
+from shared.auth.caller import Caller
 from shared.config import Settings
 from shared.errors import EmoQError, InvalidRequest
 from shared.jobs.intake import NewJob
-from shared.net.guard import check_url_syntax
+from shared.net.guard import UrlUnresolvable, check_url_syntax, resolve_public
 from shared.storage import Storage
+from shared.webhooks.server_secret import server_secret
 
 
 def probe_stored(storage: Storage, key: str, max_seconds: float) -> AudioInfo:
@@ -46,9 +48,18 @@ def job_from_url(url: str) -> NewJob:
     return NewJob(id=uuid.uuid4(), audio_url=url, filename=name)
 
 
-def require_webhook_secret(webhook_url: str | None, settings: Settings) -> None:
-    if webhook_url is not None and settings.webhook_secret is None:
+def check_webhook(webhook_url: str | None, caller: Caller, settings: Settings) -> None:
+    """Refuse now what could never be delivered: no secret to sign with, or a destination the guard
+    refuses whatever happens (an IP literal or a name that resolves to a private address). A name that
+    does not resolve yet is let through; the delivery resolves it again."""
+    if webhook_url is None:
+        return
+    if caller.key_id is None and server_secret(settings) is None:
         raise InvalidRequest(
             "webhooks are not configured on this server (EMOQ_WEBHOOK_SECRET is unset)",
             code="webhooks_not_configured",
         )
+    try:
+        resolve_public(webhook_url, settings.webhook_allowlist)
+    except UrlUnresolvable:
+        return

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from api.deps import client_route_dependencies
+from api.deps import client_route_dependencies, require_admin_scope, require_jobs_scope
 from api.metrics import install_metrics
 from api.problems import PROBLEM_RESPONSES, install_problem_handlers
-from api.routes import batches, deliveries, health, jobs, models, web
+from api.routes import batches, deliveries, health, jobs, models, web, webhook_secret
 from shared.config import get_settings
 from shared.logs import configure_logging
 
@@ -23,12 +23,15 @@ def create_app() -> FastAPI:
         docs_url="/docs",
         responses=PROBLEM_RESPONSES,
     )
+    settings = get_settings()
     install_problem_handlers(app)
-    install_metrics(app)
+    install_metrics(app, settings)
     app.include_router(health.router)
     app.include_router(web.router)
     # Authentication happens here, once for every client route, not in each handler.
-    authenticated = client_route_dependencies(get_settings())
     for router in (jobs.router, deliveries.router, batches.router, models.router):
-        app.include_router(router, dependencies=authenticated)
+        app.include_router(router, dependencies=client_route_dependencies(settings, require_jobs_scope))
+    app.include_router(
+        webhook_secret.router, dependencies=client_route_dependencies(settings, require_admin_scope)
+    )
     return app

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from functools import cache
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.config import Settings
+from shared.errors import Unauthorized
 from shared.metrics.state import ServiceStateCollector
 
 REQUESTS = Counter("emoq_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
@@ -19,13 +22,23 @@ REQUEST_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 
-router = APIRouter()
 
-
-@router.get("/metrics", include_in_schema=False)
 def metrics() -> Response:
-    """Open like /healthz, for the scraper; restrict it at the proxy if the API faces the internet."""
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def metrics_router(token: str) -> APIRouter:
+    """/metrics on the API's own port, for a scraper that presents the token. The figures name queues,
+    counts and models: not for every client that can reach the API."""
+
+    def require_token(request: Request) -> None:
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), token.encode()):
+            raise Unauthorized("/metrics needs the metrics token: Authorization: Bearer <EMOQ_METRICS_TOKEN>")
+
+    router = APIRouter(dependencies=[Depends(require_token)])
+    router.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
+    return router
 
 
 class RequestMetrics:
@@ -71,7 +84,10 @@ def _register_state_collector() -> None:
     REGISTRY.register(ServiceStateCollector())
 
 
-def install_metrics(app: FastAPI) -> None:
+def install_metrics(app: FastAPI, settings: Settings) -> None:
+    """Count requests; serve /metrics on the API's port only behind ``EMOQ_METRICS_TOKEN``. Without a
+    token the figures are served by ``emoq api`` on its own listener (``EMOQ_METRICS_PORT``) alone."""
     _register_state_collector()
     app.add_middleware(RequestMetrics)
-    app.include_router(router)
+    if settings.metrics_token is not None:
+        app.include_router(metrics_router(settings.metrics_token.get_secret_value()))

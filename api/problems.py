@@ -65,7 +65,15 @@ def problem(
 
 
 async def _domain_error(request: Request, exc: EmoQError) -> JSONResponse:
-    return problem(request, exc.status, exc.code, exc.message, title=exc.title, headers=exc.headers or None)
+    return problem(
+        request,
+        exc.status,
+        exc.code,
+        exc.message,
+        title=exc.title,
+        headers=exc.headers or None,
+        **exc.extensions,
+    )
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -26,6 +26,7 @@ from shared.migrate import upgrade_to_head
 from shared.models import Job, JobStatus
 from shared.models.base import utcnow
 
+BENCH_TOKEN = "benchmark"
 CHUNK = 5000
 # Most rows of a long-running service are finished; a backlog is a small share.
 MIX = [JobStatus.SUCCEEDED] * 90 + [JobStatus.FAILED] * 5 + [JobStatus.QUEUED] * 4 + [JobStatus.PROCESSING]
@@ -61,13 +62,15 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("EMOQ_DATA_DIR", tempfile.mkdtemp(prefix="emoq-bench-"))
     os.environ.setdefault("EMOQ_AUTH_DISABLED", "true")
+    # Through the app, as a scraper with the token reads it on the API's port.
+    os.environ["EMOQ_METRICS_TOKEN"] = BENCH_TOKEN
     upgrade_to_head()
     started = time.perf_counter()
     fill(args.jobs)
     print(
         f"database: {get_engine().dialect.name}, {args.jobs} jobs written in {time.perf_counter() - started:.1f} s"
     )
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), headers={"Authorization": f"Bearer {BENCH_TOKEN}"}) as client:
         client.get("/metrics")  # connections and caches warm
         times = []
         for _ in range(args.scrapes):

@@ -14,12 +14,28 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+SCOPES = ("jobs:read", "jobs:write", "admin")  # shared.auth.scopes.Scope, which registration must not import
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    keys = subparsers.add_parser("keys", help="create, list and revoke API keys")
+    keys = subparsers.add_parser("keys", help="create, list, revoke API keys; reseal their webhook secrets")
     actions = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
-    create = actions.add_parser("create", help="create a key and print it (the only time it is shown)")
+    create = actions.add_parser(
+        "create", help="create a key and print it with its webhook secret (the only time the key is shown)"
+    )
     create.add_argument("--name", required=True, help="who or what the key is for, e.g. 'billing-service'")
+    create.add_argument(
+        "--scope",
+        action="append",
+        choices=SCOPES,
+        dest="scopes",
+        help="what the key may do; repeat for several (default: all). jobs:read for dashboards",
+    )
     create.set_defaults(handler=_create)
+    reseal = actions.add_parser(
+        "reseal", help="seal every webhook secret under the first EMOQ_SECRET_KEY, so older keys can go"
+    )
+    reseal.set_defaults(handler=_reseal)
     listing = actions.add_parser("list", help="list keys: id, name, prefix, created, revoked")
     listing.set_defaults(handler=_list)
     revoke = actions.add_parser("revoke", help="revoke a key at once")
@@ -29,18 +45,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _create(args: argparse.Namespace) -> int:
     from shared.auth import service
+    from shared.auth.scopes import EVERY_SCOPE, Scope
 
     name = args.name.strip()
     if not name or len(name) > 100:
         print("the name must be 1 to 100 characters", file=sys.stderr)
         return 2
-    created = _in_session(lambda session: service.create_key(session, name))
+    scopes = frozenset(Scope(s) for s in args.scopes) if args.scopes else EVERY_SCOPE
+    created = _in_session(lambda session: service.create_key(session, name, scopes))
     if created is None:
         return 1
     # The key alone on stdout, so `KEY=$(emoq keys create --name …)` captures it; the rest on stderr.
-    print(f"created key {created.row.prefix}… '{created.row.name}' (id {created.row.id})", file=sys.stderr)
+    print(
+        f"created key {created.row.prefix}… '{created.row.name}' (id {created.row.id}, "
+        f"scopes {created.row.scopes})",
+        file=sys.stderr,
+    )
     print(created.key)
     print("store it now: only its hash is kept, it cannot be shown again", file=sys.stderr)
+    print(
+        f"its webhook secret: {created.webhook_secret}\n"
+        "  (verify this key's webhooks with it; GET /v1/webhook-secret returns it to the key, scope admin)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _reseal(_: argparse.Namespace) -> int:
+    from shared.webhooks.secrets import reseal_all
+
+    count = _in_session(reseal_all)
+    if count is None:
+        return 1
+    print(f"resealed the webhook secrets of {count} keys under the first EMOQ_SECRET_KEY")
     return 0
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from dataclasses import dataclass
 from functools import partial
 
+from cli import webhook_secret
 from shared.config import get_settings
 
 log = logging.getLogger("emoq")
@@ -55,11 +57,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     api.add_argument("--host", default=None, help="default: EMOQ_API_HOST")
     api.add_argument("--port", type=int, default=None, help="default: EMOQ_API_PORT")
     api.set_defaults(handler=_api)
+    workers = {}
     for kind in CELERY_WORKERS:
-        worker = subparsers.add_parser(kind.command, help=kind.help)
+        worker = workers[kind.command] = subparsers.add_parser(kind.command, help=kind.help)
         for flag, setting in (("--concurrency", kind.concurrency), ("--metrics-port", kind.metrics_port)):
             worker.add_argument(flag, type=int, default=None, help=f"default: EMOQ_{setting.upper()}")
         worker.set_defaults(handler=partial(_celery_worker, kind))
+    webhook_secret.register(workers["webhooks"])
     scheduler = subparsers.add_parser(
         "scheduler", help="run the scheduler: due webhook retries, job reconciliation, retention (run one)"
     )
@@ -81,6 +85,8 @@ def _api(args: argparse.Namespace) -> int:
     import uvicorn
 
     from shared.config import is_loopback_host
+    from shared.logs import configure_logging
+    from shared.metrics.process import serve_metrics
 
     settings = get_settings()
     host = args.host or settings.api_host
@@ -88,6 +94,9 @@ def _api(args: argparse.Namespace) -> int:
         # The same rule the settings enforce for EMOQ_API_HOST, which --host would otherwise get around.
         log.error("refusing to serve on %s with EMOQ_AUTH_DISABLED=true: use a loopback address", host)
         return 2
+    configure_logging()
+    # Apart from the API's port: a client that can reach the API cannot read the service's figures.
+    serve_metrics(settings.metrics_host, settings.metrics_port, multiprocess=False)
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -144,14 +153,38 @@ def _scheduler(_: argparse.Namespace) -> None:
     app.start(["beat", f"--loglevel={settings.log_level}", f"--schedule={schedule}"])
 
 
+def _announce_development_secret() -> None:
+    """Shown once per start, on the terminal only: printed, not logged, so no log file ever holds it."""
+    from shared.webhooks.server_secret import (
+        development_secret,
+        development_secret_path,
+        uses_development_secret,
+    )
+
+    settings = get_settings()
+    if not uses_development_secret(settings):
+        return
+    secret, _ = development_secret(settings)
+    print(
+        f"Webhooks are signed with the development secret {secret}\n"
+        f"  kept in {development_secret_path(settings).resolve()}; "
+        "`emoq webhooks secret` prints it, `--rotate` replaces it",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def _run(_: argparse.Namespace) -> int:
     from cli.supervisor import Supervisor
 
     _migrate(argparse.Namespace())
     settings = get_settings()
     log.info(
-        "EmoQ at http://%s:%d/ (API docs at /docs, metrics at /metrics); Ctrl-C stops",
+        "EmoQ at http://%s:%d/ (API docs at /docs; metrics at http://%s:%d/metrics); Ctrl-C stops",
         settings.api_host,
         settings.api_port,
+        settings.metrics_host,
+        settings.metrics_port,
     )
+    _announce_development_secret()
     return Supervisor(["api", "worker", "webhooks", "scheduler"]).run()

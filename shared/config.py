@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_MODEL = REPO_ROOT / "models" / "emoq-emodb-small"
+LOOPBACK_NETWORKS = ["127.0.0.0/8", "::1/128", "localhost"]
 
 
 class Settings(BaseSettings):
@@ -47,6 +48,9 @@ class Settings(BaseSettings):
     allowed_private_hosts: str = Field(default="", description="Comma-separated hosts or CIDRs")
 
     webhook_secret: SecretStr | None = None
+    webhook_rotation_grace_seconds: int = Field(default=86400, ge=0)
+    # Fernet keys, comma-separated, newest first: they seal the per-key webhook secrets at rest.
+    secret_key: SecretStr | None = None
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
     webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
     webhook_concurrency: int = Field(default=4, ge=1)
@@ -75,6 +79,9 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = Field(default=9101, ge=0, le=65535)
     webhooks_metrics_port: int = Field(default=9102, ge=0, le=65535)
+    # The API's /metrics is served on this listener, apart from the API's port (0: not at all).
+    metrics_port: int = Field(default=9103, ge=0, le=65535)
+    metrics_token: SecretStr | None = Field(default=None, description="Also serve /metrics on the API port")
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
 
@@ -96,6 +103,33 @@ class Settings(BaseSettings):
                 "without API keys the API may only listen on a loopback address (127.0.0.1, ::1, localhost)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _sealing_key_in_production(self) -> Settings:
+        if self.env == "production" and not self.auth_disabled and self.secret_key is None:
+            raise ValueError(
+                "EMOQ_SECRET_KEY is required in production: it seals the API keys' webhook secrets "
+                "(a Fernet key: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+            )
+        return self
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        from cryptography.fernet import Fernet
+
+        keys = [part.strip() for part in value.get_secret_value().split(",") if part.strip()]
+        if not keys:
+            raise ValueError("EMOQ_SECRET_KEY is empty")
+        for key in keys:
+            try:
+                Fernet(key)
+            except ValueError:
+                # Never the key itself in the message: settings errors are printed.
+                raise ValueError("EMOQ_SECRET_KEY holds a value that is not a Fernet key") from None
+        return value
 
     @field_validator("webhook_secret")
     @classmethod
@@ -119,6 +153,23 @@ class Settings(BaseSettings):
     @property
     def private_host_allowlist(self) -> list[str]:
         return [part.strip() for part in self.allowed_private_hosts.split(",") if part.strip()]
+
+    @property
+    def loopback_development(self) -> bool:
+        """``make run``: one local user, no keys, nobody else can connect. Conveniences that would be
+        holes on a shared server (a development webhook secret, loopback receivers) apply only here."""
+        return self.auth_disabled and is_loopback_host(self.api_host) and self.env == "development"
+
+    @property
+    def webhook_allowlist(self) -> list[str]:
+        """Where webhooks may go although private: the operator's list, and this machine in development."""
+        return self.private_host_allowlist + (LOOPBACK_NETWORKS if self.loopback_development else [])
+
+    @property
+    def sealing_keys(self) -> list[str] | None:
+        if self.secret_key is None:
+            return None
+        return [part.strip() for part in self.secret_key.get_secret_value().split(",") if part.strip()]
 
     @property
     def broker_dir(self) -> Path:

@@ -22,6 +22,11 @@ class EmoQError(Exception):
         """HTTP headers the answer needs to be actionable (when to retry, how to authenticate)."""
         return {"Retry-After": "5"} if self.status == 503 else {}
 
+    @property
+    def extensions(self) -> dict[str, str]:
+        """Members of the problem body beyond the standard ones, for a client to act on."""
+        return {}
+
 
 class AudioError(EmoQError):
     """The input is not usable audio. Permanent: retrying the same bytes cannot help."""
@@ -85,6 +90,27 @@ class Unauthorized(EmoQError):
     @property
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": "Bearer"}
+
+
+class InsufficientScope(EmoQError):
+    """A valid key that lacks the scope the request needs; the problem names it."""
+
+    code = "insufficient_scope"
+    status = 403
+    title = "Insufficient scope"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"this API key lacks the scope {scope}")
+        self.scope = scope
+
+    @property
+    def extensions(self) -> dict[str, str]:
+        return {"scope": self.scope}
+
+    @property
+    def headers(self) -> dict[str, str]:
+        # RFC 6750, section 3: the scope a client would need, in the challenge.
+        return {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{self.scope}"'}
 
 
 class TooManyRequests(EmoQError):

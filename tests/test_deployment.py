@@ -75,7 +75,7 @@ def test_prometheus_scrapes_the_ports_the_services_serve_metrics_on() -> None:
     scrape = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
     default = {name: field.default for name, field in Settings.model_fields.items()}
     expected = {
-        "api": default["api_port"],
+        "api": default["metrics_port"],
         "worker": default["worker_metrics_port"],
         "worker-gpu": default["worker_metrics_port"],
         "webhooks": default["webhooks_metrics_port"],

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
 from api.forms import openapi_body, parse_http_url, parse_metadata
-from api.intake import job_from_file, job_from_url, require_webhook_secret
+from api.intake import check_webhook, job_from_file, job_from_url
 from api.routes.jobs import ENVELOPE_BYTES, FIELD_BYTES_FACTOR
 from api.uploads import receive_form
 from shared.batches import repository, results
@@ -76,7 +76,7 @@ async def create_batch(
         raise InvalidRequest("a batch needs at least one file or audio URL", code="empty_batch")
     if len(new.jobs) > settings.max_batch_files:
         raise InvalidRequest(f"at most {settings.max_batch_files} files per batch", code="too_many_files")
-    require_webhook_secret(new.webhook_url, settings)
+    await run_in_threadpool(check_webhook, new.webhook_url, caller, settings)
     new = replace(
         new,
         jobs=[

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
 from api.forms import openapi_body, parse_http_url, parse_metadata
-from api.intake import job_from_file, job_from_url, require_webhook_secret
+from api.intake import check_webhook, job_from_file, job_from_url
 from api.uploads import receive_form
 from shared.config import Settings
 from shared.db import on_rollback
@@ -66,7 +66,7 @@ async def create_job(
         new = await _job_from_json(request)
     else:
         new = await _job_from_form(request, session, settings, storage)
-    require_webhook_secret(new.webhook_url, settings)
+    await run_in_threadpool(check_webhook, new.webhook_url, caller, settings)
     job, created = await run_in_threadpool(
         intake.create_job, session, caller, replace(new, idempotency_key=idempotency_key)
     )

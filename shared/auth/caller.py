@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
+
+from shared.auth.scopes import EVERY_SCOPE, Scope
+from shared.errors import InsufficientScope
 
 
 @dataclass(frozen=True)
@@ -14,6 +17,11 @@ class Caller:
     """The API key behind a request; ``key_id`` is None when auth is disabled (one local user)."""
 
     key_id: uuid.UUID | None
+    scopes: frozenset[Scope] = field(default=EVERY_SCOPE)
+
+    def require(self, scope: Scope) -> None:
+        if scope not in self.scopes:
+            raise InsufficientScope(scope.value)
 
 
 ANONYMOUS = Caller(key_id=None)

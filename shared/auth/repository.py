@@ -53,3 +53,26 @@ def lock_for_submission(session: Session, key_id: uuid.UUID, *, at: datetime) ->
         .values(last_submission_at=at)
         .execution_options(synchronize_session=False)
     )
+
+
+def set_webhook_secret(
+    session: Session,
+    key_id: uuid.UUID,
+    *,
+    sealed: str,
+    previous: str | None,
+    rotated_at: datetime | None,
+    only_if_unset: bool = False,
+) -> bool:
+    """Store a sealed secret. ``only_if_unset``: only where the key has none yet, so of two processes
+    giving a key its first secret at once, one wins and both then read the winner's."""
+    condition = [ApiKey.id == key_id]
+    if only_if_unset:
+        condition.append(ApiKey.webhook_secret.is_(None))
+    result = session.execute(
+        update(ApiKey)
+        .where(*condition)
+        .values(webhook_secret=sealed, previous_webhook_secret=previous, webhook_secret_rotated_at=rotated_at)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

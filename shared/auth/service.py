@@ -10,24 +10,36 @@ from sqlalchemy.orm import Session
 
 from shared.auth import repository, tokens
 from shared.auth.caller import Caller
+from shared.auth.scopes import EVERY_SCOPE, Scope, to_column
+from shared.config import get_settings
 from shared.errors import NotFound
 from shared.models import ApiKey
 from shared.models.base import utcnow
+from shared.webhooks.secrets import current_secret
 
 
 @dataclass(frozen=True)
 class CreatedKey:
     row: ApiKey
     key: str  # the secret itself: shown to the operator once, never stored
+    webhook_secret: str  # signs this key's webhooks; the key itself can read it again (scope admin)
 
 
-def create_key(session: Session, name: str) -> CreatedKey:
+def create_key(session: Session, name: str, scopes: frozenset[Scope] = EVERY_SCOPE) -> CreatedKey:
+    if not scopes:
+        raise ValueError("a key needs at least one scope")
     key = tokens.new_key()
     row = repository.add(
         session,
-        ApiKey(id=uuid.uuid4(), name=name, prefix=tokens.display_prefix(key), key_hash=tokens.hash_key(key)),
+        ApiKey(
+            id=uuid.uuid4(),
+            name=name,
+            prefix=tokens.display_prefix(key),
+            key_hash=tokens.hash_key(key),
+            scopes=to_column(scopes),
+        ),
     )
-    return CreatedKey(row=row, key=key)
+    return CreatedKey(row=row, key=key, webhook_secret=current_secret(session, row, get_settings()))
 
 
 def list_keys(session: Session) -> list[ApiKey]:
@@ -68,4 +80,4 @@ def authenticate(session: Session, presented: str) -> Caller | None:
     # Looked up by its hash, so timing reveals nothing of the key; the comparison is constant-time anyway.
     if key is None or not hmac.compare_digest(key.key_hash, digest) or key.revoked_at is not None:
         return None
-    return Caller(key_id=key.id)
+    return Caller(key_id=key.id, scopes=Scope.parse(key.scopes))

@@ -26,5 +26,6 @@ def note_job_ended(session: Session, batch_id: uuid.UUID) -> None:
             type=EventType.BATCH_COMPLETED,
             url=batch.webhook_url,
             data=summarize(session, batch).model_dump(mode="json"),
+            owner_key_id=batch.owner_key_id,
             batch_id=batch_id,
         )

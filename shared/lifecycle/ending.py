@@ -46,6 +46,7 @@ def job_ended(session: Session, storage: Storage, job_id: uuid.UUID) -> None:
             type=EVENT_FOR_STATUS[JobStatus(job.status)],
             url=job.webhook_url,
             data=JobRead.from_job(job).model_dump(mode="json"),
+            owner_key_id=job.owner_key_id,
             job_id=job.id,
         )
     if job.batch_id is not None:

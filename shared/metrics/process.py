@@ -38,16 +38,18 @@ def _remove(folder: Path, creator: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def serve_metrics(host: str, port: int) -> None:
-    """Serve ``/metrics`` for this process and its children on ``port`` (0: not at all). A port already
-    taken is logged, not fatal: the worker still does its work."""
+def serve_metrics(host: str, port: int, *, multiprocess: bool = True) -> None:
+    """Serve ``/metrics`` on ``port`` (0: not at all): for this process and its children (a worker), or
+    for this process alone (the API). A port already taken is logged, not fatal: the work goes on."""
     if port == 0:
         return
-    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
     from prometheus_client.multiprocess import MultiProcessCollector
 
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry)
+    registry = REGISTRY
+    if multiprocess:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
     try:
         start_http_server(port, addr=host, registry=registry)
     except OSError as exc:

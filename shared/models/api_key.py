@@ -3,10 +3,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import String, Uuid
+from sqlalchemy import String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import Base, UTCDateTime, utcnow
+
+ALL_SCOPES = "jobs:read jobs:write admin"
 
 
 class ApiKey(Base):
@@ -24,3 +26,10 @@ class ApiKey(Base):
     # Written by every submission: the write is also the lock that makes a key's limits exact.
     last_submission_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Space-separated scopes (shared.auth.scopes); keys made before scopes existed keep every one.
+    scopes: Mapped[str] = mapped_column(String(100), default=ALL_SCOPES, server_default=ALL_SCOPES)
+    # The key's webhook signing secret, sealed (shared.sealing): it must be read back to sign. The
+    # previous one still signs, beside it, until the rotation's grace period ends.
+    webhook_secret: Mapped[str | None] = mapped_column(Text)
+    previous_webhook_secret: Mapped[str | None] = mapped_column(Text)
+    webhook_secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

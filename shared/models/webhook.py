@@ -39,6 +39,8 @@ class WebhookEvent(Base):
     batch_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("batches.id", ondelete="CASCADE"), index=True
     )
+    # Whose secret signs it: the key that owns the job or batch (None: the server-wide secret).
+    owner_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_keys.id"))
     url: Mapped[str] = mapped_column(String(2048))
     # The body exactly as first built, so every retry sends the same bytes under the same id.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from shared.config import Settings
 from shared.errors import EmoQError
 from shared.models.base import utcnow
 from shared.net import TooManyRedirects, open_response
+from shared.net.guard import UrlNotAllowed, UrlUnresolvable
 from shared.webhooks.signing import signed_headers, webhook_id
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,8 @@ class AttemptResult:
     status_code: int | None = None
     latency_ms: float | None = None
     error: str | None = None
+    # The guard refused the destination: a rule, not a fault, so no retry can change it.
+    refused: bool = False
 
     @property
     def succeeded(self) -> bool:
@@ -41,23 +45,27 @@ class AttemptResult:
         return self.status_code == 410
 
 
-def post_event(event_id: uuid.UUID, url: str, body: str, settings: Settings) -> AttemptResult:
-    """Never raises: every way an attempt can fail becomes a result that is recorded and retried."""
+def post_event(
+    event_id: uuid.UUID, url: str, body: str, secrets: Sequence[str], settings: Settings
+) -> AttemptResult:
+    """Never raises: every way an attempt can fail becomes a result that is recorded (and retried,
+    unless the destination is refused)."""
     attempted_at = utcnow()
-    secret = _usable_secret(settings)
-    if secret is None:
+    usable = [secret for secret in secrets if _usable(secret)]
+    if not usable:
         return AttemptResult(
-            attempted_at, error="not sent: EMOQ_WEBHOOK_SECRET is unset or not a valid whsec_ secret"
+            attempted_at, error="not sent: no valid whsec_ signing secret (EMOQ_WEBHOOK_SECRET is unset?)"
         )
-    headers = signed_headers(secret, msg_id=webhook_id(event_id), body=body, sent_at=attempted_at)
+    headers = signed_headers(usable, msg_id=webhook_id(event_id), body=body, sent_at=attempted_at)
     started = time.monotonic()
     status_code: int | None = None
     error: str | None = None
+    refused = False
     try:
         with open_response(
             "POST",
             url,
-            allowlist=settings.private_host_allowlist,
+            allowlist=settings.webhook_allowlist,
             timeout=settings.webhook_timeout_seconds,
             max_redirects=MAX_REDIRECTS,
             headers=headers,
@@ -67,22 +75,23 @@ def post_event(event_id: uuid.UUID, url: str, body: str, settings: Settings) -> 
             status_code = response.status_code
     except TooManyRedirects as exc:
         status_code, error = exc.status_code, exc.message
-    except EmoQError as exc:  # refused by the guard, timed out, connection failed
+    except UrlUnresolvable as exc:  # DNS may answer later
+        error = exc.message
+    except UrlNotAllowed as exc:
+        error, refused = exc.message, True
+    except EmoQError as exc:  # timed out, connection failed
         error = exc.message
     except Exception as exc:
         log.exception("unexpected error while delivering a webhook", extra={"event_id": str(event_id)})
         error = f"internal error ({type(exc).__name__})"
     latency_ms = round((time.monotonic() - started) * 1000, 1)
-    return AttemptResult(attempted_at, status_code, latency_ms, error and error[:MAX_ERROR_CHARS])
+    return AttemptResult(attempted_at, status_code, latency_ms, error and error[:MAX_ERROR_CHARS], refused)
 
 
-def _usable_secret(settings: Settings) -> str | None:
-    if settings.webhook_secret is None:
-        return None
-    secret = settings.webhook_secret.get_secret_value()
+def _usable(secret: str) -> bool:
     try:
         Webhook(secret)
     except (ValueError, EmptyWebhookSecretError):
         # Not base64 after whsec_: the library would fail on every attempt; say so once per attempt.
-        return None
-    return secret
+        return False
+    return True

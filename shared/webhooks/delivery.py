@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 from shared.config import Settings
 from shared.db import session_scope
 from shared.logs import bind_job
+from shared.models.base import utcnow
 from shared.webhooks import service
 from shared.webhooks.attempt import post_event
 from shared.webhooks.metrics import count_attempt
+from shared.webhooks.secrets import signing_secrets
 from shared.webhooks.service import DeliveryOutcome
 
 log = logging.getLogger(__name__)
@@ -41,11 +43,13 @@ def deliver_event(
         claimed = service.claim_event(
             session, event_id, lease=attempt_lease(settings), reservation=reservation
         )
+        # Read with the claim, so no session stays open over HTTP; kept in memory for this attempt only.
+        secrets = signing_secrets(session, claimed.owner_key_id, settings, at=utcnow()) if claimed else []
     if claimed is None:
         return DeliveryOutcome.SKIPPED
     # A job's event: every line of its attempt carries the job id, as the worker's lines do.
     with bind_job(str(claimed.job_id)) if claimed.job_id else nullcontext():
-        result = post_event(claimed.id, claimed.url, claimed.body, settings)
+        result = post_event(claimed.id, claimed.url, claimed.body, secrets, settings)
         with session_scope() as session:
             outcome = service.record_attempt(
                 session, claimed, result, retry_delays=settings.webhook_retry_delays

@@ -28,6 +28,7 @@ def record_event(
     type: EventType,
     url: str,
     data: dict[str, Any],
+    owner_key_id: uuid.UUID | None,
     job_id: uuid.UUID | None = None,
     batch_id: uuid.UUID | None = None,
 ) -> WebhookEvent:
@@ -49,6 +50,7 @@ def record_event(
             type=type.value,
             job_id=job_id,
             batch_id=batch_id,
+            owner_key_id=owner_key_id,
             url=url,
             payload=build_payload(type, data, now),
             status=DeliveryStatus.DISABLED if disabled else DeliveryStatus.PENDING,

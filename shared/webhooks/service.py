@@ -37,6 +37,7 @@ class ClaimedEvent:
     body: str
     lease_until: datetime
     job_id: uuid.UUID | None  # None for a batch's event
+    owner_key_id: uuid.UUID | None  # whose secret signs it; None: the server-wide secret
 
 
 def claim_event(
@@ -56,6 +57,7 @@ def claim_event(
         body=encode_body(event.payload),
         lease_until=lease_until,
         job_id=event.job_id,
+        owner_key_id=event.owner_key_id,
     )
 
 
@@ -95,6 +97,8 @@ def _next_step(
             "delivered_at": now,
             "next_attempt_at": None,
         }
+    if result.refused:
+        return DeliveryOutcome.FAILED, {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
     if result.gone:
         return DeliveryOutcome.DISABLED, {"status": DeliveryStatus.DISABLED, "next_attempt_at": None}
     if attempt_number <= len(retry_delays):

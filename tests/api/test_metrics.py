@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
+from api.main import create_app
 from shared.broker import get_celery
 from shared.config import Settings
 from tests.api.conftest import queued_messages
@@ -14,9 +16,17 @@ from tests.audio_factory import write_tone
 from tests.bad_audio import BAD_UPLOADS
 from tests.metrics_text import sample, samples
 
+TOKEN = "metrics-test-token"
+
+
+@pytest.fixture(autouse=True)
+def metrics_token(embedded: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Served on the API's port only with a token; set before the app is made."""
+    monkeypatch.setattr(embedded, "metrics_token", SecretStr(TOKEN))
+
 
 def scrape(client: TestClient) -> str:
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=")
     return response.text
@@ -116,3 +126,19 @@ def test_metrics_answer_when_the_broker_is_down(
 
 def test_metrics_are_not_an_api_operation(client: TestClient) -> None:
     assert "/metrics" not in client.get("/openapi.json").json()["paths"]
+
+
+def test_the_api_port_serves_metrics_only_to_the_token(client: TestClient) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}):
+        refused = client.get("/metrics", headers=headers)
+        assert refused.status_code == 401 and refused.json()["code"] == "unauthorized"
+        assert "emoq_" not in refused.text
+
+
+def test_without_a_token_the_api_port_serves_no_metrics(
+    embedded: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(embedded, "metrics_token", None)
+    with TestClient(create_app()) as bare:
+        answer = bare.get("/metrics")
+    assert answer.status_code == 404 and "emoq_" not in answer.text

@@ -11,8 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from shared.auth import service as keys
 from shared.config import Settings
-from shared.db import reset_engine
+from shared.db import reset_engine, session_scope
 from shared.webhooks.delivery import deliver_event
 from tests.api.conftest import bearer, new_key
 from tests.webhook_receiver import WebhookReceiver
@@ -102,9 +103,12 @@ def test_the_webhook_secret_is_never_logged_or_answered(
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr(secured, "webhook_secret", SecretStr(WEBHOOK_SECRET))
     monkeypatch.setattr(secured, "allowed_private_hosts", "127.0.0.1")
-    alice = bearer(new_key("alice"))
+    with session_scope() as session:
+        created = keys.create_key(session, "alice")
+    alice = bearer(created.key)
 
-    with WebhookReceiver(WEBHOOK_SECRET) as receiver:
+    # Alice's deliveries are signed with her own secret: the server-wide one signs only keyless jobs.
+    with WebhookReceiver(created.webhook_secret) as receiver:
         receiver.script("/hook", 500)
         job = secured_client.post(
             "/v1/jobs",
@@ -125,4 +129,5 @@ def test_the_webhook_secret_is_never_logged_or_answered(
     logged = everything_logged(caplog, capfd)
     assert "webhook attempt" in logged
     for text in [*(r.text + str(r.headers) for r in answers), logged]:
-        assert WEBHOOK_SECRET not in text and WEBHOOK_SECRET.removeprefix("whsec_") not in text
+        for secret in (WEBHOOK_SECRET, created.webhook_secret):
+            assert secret not in text and secret.removeprefix("whsec_") not in text

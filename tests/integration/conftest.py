@@ -61,6 +61,7 @@ def service(
         "EMOQ_MODEL": str(tiny_model),
         "EMOQ_WORKER_METRICS_PORT": str(free_port()),
         "EMOQ_WEBHOOKS_METRICS_PORT": str(free_port()),
+        "EMOQ_METRICS_PORT": str(free_port()),
     }
     database = None
     if request.param == "postgres":

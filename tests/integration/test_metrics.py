@@ -75,7 +75,9 @@ def test_the_api_reports_the_state_of_the_service(service: RunningService, tmp_p
     job_id = service.stack.submit(write_tone(tmp_path / "a.wav", fmt="wav", seconds=0.5)).json()["id"]
     service.stack.wait_for(job_id)
 
-    text = service.stack.client.get("/metrics").text
+    # On its own listener: the API's port, which clients reach, has no /metrics (no token is set).
+    text = scraper(service.settings.metrics_port)()
+    assert service.stack.client.get("/metrics").status_code == 404
 
     assert sample(text, "emoq_jobs", status="succeeded") >= 1
     assert sample(text, "emoq_state_source_up", source="database") == 1

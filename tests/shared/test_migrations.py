@@ -163,3 +163,68 @@ def test_idempotency_keys_are_unique_per_owner_and_among_jobs_without_one(empty_
     assert [add(alice, "k"), add(bob, "k"), add(None, "k")] == [False, False, False]
     assert add(alice, "other") and add(None, "other")
     engine.dispose()
+
+
+def test_keys_made_before_scopes_keep_every_scope_and_events_name_their_owner(empty_database: str) -> None:
+    config = alembic_config(empty_database)
+    before = "0007-1"  # the revision before scopes and webhook secrets, wherever it is chained
+    command.upgrade(config, before)
+    engine = create_engine(empty_database)
+    key_id, job_id, event_id, now = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)
+    keys = table(
+        "api_keys",
+        column("id", Uuid),
+        column("created_at", UTC_TIME),
+        *map(column, ("name", "prefix", "key_hash")),
+    )
+    jobs = table(
+        "jobs",
+        *(column(c, Uuid) for c in ("id", "owner_key_id")),
+        *(column(c, UTC_TIME) for c in ("created_at", "updated_at")),
+        *(column(c) for c in ("status", "attempts", "progress")),
+    )
+    events = table(
+        "webhook_events",
+        *(column(c, Uuid) for c in ("id", "job_id")),
+        column("created_at", UTC_TIME),
+        column("payload", JSON),
+        *(column(c) for c in ("type", "url", "status", "attempts")),
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            insert(keys).values(id=key_id, created_at=now, name="old", prefix="emoq_x", key_hash="h")
+        )
+        connection.execute(
+            insert(jobs).values(
+                id=job_id,
+                owner_key_id=key_id,
+                created_at=now,
+                updated_at=now,
+                status="succeeded",
+                attempts=1,
+                progress=1.0,
+            )
+        )
+        connection.execute(
+            insert(events).values(
+                id=event_id,
+                job_id=job_id,
+                created_at=now,
+                payload={},
+                type="job.succeeded",
+                url="https://hooks.example.com/",
+                status="delivered",
+                attempts=1,
+            )
+        )
+
+    command.upgrade(config, "head")
+    with Session(engine) as session:
+        key = session.get(ApiKey, key_id)
+        assert key is not None and key.scopes == "jobs:read jobs:write admin" and key.webhook_secret is None
+        owner = session.execute(
+            select(column("owner_key_id", Uuid)).select_from(table("webhook_events"))
+        ).scalar()
+        assert owner == key_id
+    command.downgrade(config, before)
+    engine.dispose()

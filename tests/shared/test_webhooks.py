@@ -25,6 +25,7 @@ from shared.models import Batch, DeliveryStatus, EventType, Job, JobStatus, Webh
 from shared.models.base import utcnow
 from shared.webhooks import events, queue
 from shared.webhooks.delivery import deliver_event, dispatch_due
+from shared.webhooks.server_secret import server_secret
 from shared.webhooks.service import DeliveryOutcome
 from tests.webhook_receiver import Reply, WebhookReceiver
 
@@ -74,6 +75,7 @@ def record(job_id: uuid.UUID, url: str, *, batch_id: uuid.UUID | None = None) ->
             type=EventType.JOB_SUCCEEDED,
             url=url,
             data={"job_id": str(job_id), "dominant": {"label": "happy", "score": 0.9}},
+            owner_key_id=None,
             job_id=job_id,
             batch_id=batch_id,
         )
@@ -152,7 +154,12 @@ def test_an_event_recorded_in_a_rolled_back_transaction_is_never_sent(settings: 
     job_id = new_job()
     with pytest.raises(RuntimeError), session_scope() as session:
         events.record_event(
-            session, type=EventType.JOB_FAILED, url="http://127.0.0.1:9/", data={}, job_id=job_id
+            session,
+            type=EventType.JOB_FAILED,
+            url="http://127.0.0.1:9/",
+            data={},
+            owner_key_id=None,
+            job_id=job_id,
         )
         raise RuntimeError("the job's own transaction fails")
     assert sent == []
@@ -259,7 +266,8 @@ def test_the_schedule_runs_out_into_failed_with_every_attempt_a_row(
 def test_without_a_secret_the_attempt_fails_with_a_clear_error(
     settings: Settings, sent: Sent, receiver: WebhookReceiver
 ) -> None:
-    unsigned = settings.model_copy(update={"webhook_secret": None})
+    # In production: loopback development would make a secret of its own.
+    unsigned = settings.model_copy(update={"webhook_secret": None, "env": "production"})
     event_id = record(new_job(), receiver.url())
     assert deliver_event(event_id, unsigned) is DeliveryOutcome.RETRYING
     [attempt] = attempt_rows(event_id)
@@ -267,15 +275,47 @@ def test_without_a_secret_the_attempt_fails_with_a_clear_error(
     assert receiver.received() == []
 
 
-def test_a_refused_url_is_a_failed_attempt_not_a_request(
+def test_a_refused_url_fails_the_delivery_at_once_without_a_request(
     settings: Settings, sent: Sent, receiver: WebhookReceiver
 ) -> None:
-    guarded = settings.model_copy(update={"allowed_private_hosts": ""})
+    guarded = settings.model_copy(update={"allowed_private_hosts": "", "env": "production"})
     event_id = record(new_job(), f"http://user:s3cret@127.0.0.1:{receiver.port}/hook")
-    assert deliver_event(event_id, guarded) is DeliveryOutcome.RETRYING
+    # A rule, not a fault: retrying for hours cannot change it.
+    assert deliver_event(event_id, guarded) is DeliveryOutcome.FAILED
     [attempt] = attempt_rows(event_id)
     assert attempt.error is not None and "non-public" in attempt.error and "s3cret" not in attempt.error
     assert receiver.received() == []
+    with session_scope() as session:
+        event = session.get(WebhookEvent, event_id)
+        assert event is not None and event.status == DeliveryStatus.FAILED and event.next_attempt_at is None
+
+
+def test_a_host_that_does_not_resolve_is_retried(settings: Settings, sent: Sent) -> None:
+    event_id = record(new_job(), "http://no-such-host.invalid/hook")
+    assert deliver_event(event_id, settings) is DeliveryOutcome.RETRYING
+
+
+def test_loopback_development_signs_with_its_own_secret_and_reaches_this_machine(
+    embedded: Settings, sent: Sent
+) -> None:
+    """`make run` with no setting at all: the development secret signs, loopback receivers are let in."""
+    assert embedded.loopback_development and embedded.webhook_secret is None
+    development = server_secret(embedded)
+    assert development is not None
+    with WebhookReceiver(development) as receiver:
+        event_id = record(new_job(), receiver.url())
+        assert deliver_event(event_id, embedded) is DeliveryOutcome.DELIVERED
+        [received] = receiver.received()
+    assert received.verified
+    assert (embedded.data_dir / "webhook-secret").stat().st_mode & 0o077 == 0
+
+
+def test_production_keeps_loopback_receivers_out(embedded: Settings, sent: Sent) -> None:
+    production = embedded.model_copy(update={"env": "production", "webhook_secret": SecretStr(SECRET)})
+    with WebhookReceiver(SECRET) as receiver:
+        event_id = record(new_job(), receiver.url())
+        assert deliver_event(event_id, production) is DeliveryOutcome.FAILED
+        assert receiver.received() == []
 
 
 def test_a_leased_event_is_not_delivered_twice(

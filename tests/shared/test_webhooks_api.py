@@ -86,6 +86,7 @@ def test_the_log_lists_every_attempt_newest_first_and_post_resends(
                 type=EventType.JOB_SUCCEEDED,
                 url=receiver.url(),
                 data={"id": str(job_id)},
+                owner_key_id=None,
                 job_id=job_id,
             ).id
         deliver_event(event_id, settings)
