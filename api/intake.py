@@ -15,7 +15,7 @@ from shared.errors import EmoQError, InvalidRequest
 from shared.jobs.intake import NewJob
 from shared.net.guard import UrlUnresolvable, check_url_syntax, resolve_public
 from shared.storage import Storage
-from shared.webhooks.server_secret import server_secret
+from shared.webhooks.server_secret import require_server_secret
 
 
 def probe_stored(storage: Storage, key: str, max_seconds: float) -> AudioInfo:
@@ -54,11 +54,8 @@ def check_webhook(webhook_url: str | None, caller: Caller, settings: Settings) -
     does not resolve yet is let through; the delivery resolves it again."""
     if webhook_url is None:
         return
-    if caller.key_id is None and server_secret(settings) is None:
-        raise InvalidRequest(
-            "webhooks are not configured on this server (EMOQ_WEBHOOK_SECRET is unset)",
-            code="webhooks_not_configured",
-        )
+    if caller.key_id is None:
+        require_server_secret(settings)
     try:
         resolve_public(webhook_url, settings.webhook_allowlist)
     except UrlUnresolvable:

@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "reseal", help="seal every webhook secret under the first EMOQ_SECRET_KEY, so older keys can go"
     )
     reseal.set_defaults(handler=_reseal)
-    listing = actions.add_parser("list", help="list keys: id, name, prefix, created, revoked")
+    listing = actions.add_parser("list", help="list keys: id, name, prefix, scopes, created, revoked")
     listing.set_defaults(handler=_list)
     revoke = actions.add_parser("revoke", help="revoke a key at once")
     revoke.add_argument("key", metavar="KEY_ID_OR_PREFIX", help="the key's id or its prefix (emoq_…)")
@@ -86,13 +86,20 @@ def _list(_: argparse.Namespace) -> int:
 
     rows = _in_session(
         lambda session: [
-            (str(k.id), k.name, k.prefix + "…", _when(k.created_at), _when(k.revoked_at) or "-")
+            (
+                str(k.id),
+                k.name,
+                k.prefix + "…",
+                ",".join(k.scopes.split()),
+                _when(k.created_at),
+                _when(k.revoked_at) or "-",
+            )
             for k in service.list_keys(session)
         ]
     )
     if rows is None:
         return 1
-    header = ("ID", "NAME", "PREFIX", "CREATED", "REVOKED")
+    header = ("ID", "NAME", "PREFIX", "SCOPES", "CREATED", "REVOKED")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

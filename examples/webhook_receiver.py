@@ -2,6 +2,9 @@
 
 pip install standardwebhooks
 EMOQ_WEBHOOK_SECRET=whsec_... python examples/webhook_receiver.py 9000
+
+The secret is the one that signs your jobs' webhooks: your API key's (`GET /v1/webhook-secret`, or as
+`emoq keys create` printed it), or under `make run` the development secret (`emoq webhooks secret`).
 """
 
 from __future__ import annotations

@@ -15,10 +15,15 @@ from sqlalchemy.orm import Session
 
 from shared.auth import repository as keys
 from shared.config import Settings, get_settings
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 from shared.models import ApiKey
 from shared.sealing import reseal, seal, unseal
-from shared.webhooks.server_secret import server_secret
+from shared.webhooks.server_secret import (
+    require_server_secret,
+    rotate_development_secret,
+    server_secret,
+    uses_development_secret,
+)
 from shared.webhooks.signing import new_secret
 
 
@@ -44,12 +49,25 @@ def current_secret(session: Session, key: ApiKey, settings: Settings) -> str:
     return unseal(key.webhook_secret, settings)
 
 
-def secret_of(session: Session, key_id: uuid.UUID, settings: Settings) -> str:
+def secret_of(session: Session, key_id: uuid.UUID | None, settings: Settings) -> str:
+    """What signs the caller's webhooks: its key's secret, or without a key the server-wide one."""
+    if key_id is None:
+        return require_server_secret(settings)
     return current_secret(session, _existing(session, key_id), settings)
 
 
-def rotate_secret(session: Session, key_id: uuid.UUID, settings: Settings, *, at: datetime) -> Rotation:
-    """A new secret from now on; the current one keeps signing beside it for the grace period."""
+def rotate_secret(
+    session: Session, key_id: uuid.UUID | None, settings: Settings, *, at: datetime
+) -> Rotation:
+    """A new secret from now on; the current one keeps signing beside it for the grace period. Without a
+    key, the development secret is replaced at once (one local user, nobody to keep in step)."""
+    if key_id is None:
+        if not uses_development_secret(settings):
+            raise Conflict(
+                "the server-wide secret comes from EMOQ_WEBHOOK_SECRET; change it there",
+                code="secret_from_environment",
+            )
+        return Rotation(rotate_development_secret(settings), None)
     key = _existing(session, key_id)
     previous = key.webhook_secret
     secret = new_secret()

@@ -10,8 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared.config import Settings
+from shared.errors import InvalidRequest
 from shared.secret_files import read_or_create, replace_value
 from shared.webhooks.signing import new_secret
+
+
+class WebhooksNotConfigured(InvalidRequest):
+    code = "webhooks_not_configured"
+
+    def __init__(self) -> None:
+        super().__init__("webhooks are not configured on this server (EMOQ_WEBHOOK_SECRET is unset)")
 
 
 def development_secret_path(settings: Settings) -> Path:
@@ -29,6 +37,13 @@ def server_secret(settings: Settings) -> str | None:
     if uses_development_secret(settings):
         return development_secret(settings)[0]
     return None
+
+
+def require_server_secret(settings: Settings) -> str:
+    secret = server_secret(settings)
+    if secret is None:
+        raise WebhooksNotConfigured()
+    return secret
 
 
 def development_secret(settings: Settings) -> tuple[str, bool]:

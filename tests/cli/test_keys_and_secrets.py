@@ -51,6 +51,8 @@ def test_a_key_is_created_with_its_scopes_and_its_own_webhook_secret(data_dir: P
             row.webhook_secret is not None
             and unseal(row.webhook_secret, Settings(data_dir=data_dir)) == secret
         )
+    [row] = [line for line in emoq(data_dir, "keys", "list").stdout.splitlines() if "dashboard" in line]
+    assert " jobs:read " in row and "jobs:write" not in row
     assert emoq(data_dir, "keys", "create", "--name", "x", "--scope", "everything").returncode == 2
 
 

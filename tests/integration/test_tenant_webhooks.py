@@ -1,5 +1,6 @@
-"""Two tenants, each with its own webhook secret, through a real `emoq run` with API keys required:
-its API, its inference worker and its webhook worker."""
+"""Two tenants, each with its own webhook secret, through a real EmoQ with API keys required: its API,
+its inference worker and its webhook worker; embedded (`emoq run`) and on PostgreSQL and Redis with a
+sealing key from EMOQ_SECRET_KEY."""
 
 from __future__ import annotations
 
@@ -12,10 +13,19 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.audio_factory import write_tone
-from tests.integration.stack import Stack, free_port
+from tests.integration.stack import (
+    REDIS_URL,
+    Stack,
+    create_database,
+    drop_database,
+    flush_redis,
+    free_port,
+    require_services,
+)
 from tests.webhook_receiver import Received, WebhookReceiver
 
 pytestmark = pytest.mark.integration
@@ -49,9 +59,11 @@ def verifies(secret: str, request: Received) -> bool:
     return True
 
 
-@pytest.fixture(scope="module")
-def keyed_stack(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Iterator[Stack]:
-    root = tmp_path_factory.mktemp("tenants")
+@pytest.fixture(scope="module", params=["embedded", "postgres"])
+def keyed_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tiny_model: Path
+) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp(f"tenants-{request.param}")
     env = {
         "EMOQ_AUTH_DISABLED": "false",
         "EMOQ_DATA_DIR": str(root / "var"),
@@ -65,15 +77,32 @@ def keyed_stack(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> I
         "EMOQ_WEBHOOKS_METRICS_PORT": str(free_port()),
         "EMOQ_METRICS_PORT": str(free_port()),
     }
+    database = None
+    if request.param == "postgres":
+        require_services()
+        database = create_database()
+        flush_redis()
+        env |= {
+            "EMOQ_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}",
+            "EMOQ_BROKER_URL": REDIS_URL,
+            "EMOQ_SECRET_KEY": Fernet.generate_key().decode(),
+        }
     stack = Stack(root, env)
     for name in [name for name in os.environ if name.startswith("EMOQ_") and name not in env]:
         stack.env.pop(name, None)
     try:
         stack.emoq("migrate")
-        stack.start("emoq-run", "run")
+        if request.param == "embedded":
+            stack.start("emoq-run", "run")
+        else:
+            for command in ("api", "worker", "webhooks", "scheduler"):
+                stack.start(command, command)
         yield stack
     finally:
         stack.close()
+        if database is not None:
+            drop_database(database)
+            flush_redis()
 
 
 def test_each_tenant_verifies_only_its_own_webhooks_and_rotation_has_a_grace_period(
