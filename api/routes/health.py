@@ -18,7 +18,13 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database and the broker are reachable, and a model is served")
+@router.get(
+    "/readyz",
+    summary="The database and the broker are reachable, and a model is served",
+    responses={
+        503: {"description": "Not ready: `checks` says what is not", "content": {"application/json": {}}}
+    },
+)
 def readyz() -> JSONResponse:
     checks = {
         "database": _check(_ping_database),

@@ -26,7 +26,7 @@ def csv_labels(session: Session, batch: Batch) -> list[str]:
     The models involved are those that scored the batch's jobs and, while jobs are still to come or
     none was scored, those the workers serve now.
     """
-    labels = set(repository.result_labels(session, batch.id))
+    labels = repository.result_labels(session, batch.id)
     if batch.finished_at is None or not labels:
         labels.update(label for model in served_models(session) for label in model.labels)
     return sorted(labels)
