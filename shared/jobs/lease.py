@@ -33,7 +33,11 @@ def nothing_to_do(session: Session, job_id: uuid.UUID) -> ClaimOutcome | None:
     job = repository.get(session, job_id)
     if job is None or JobStatus(job.status).is_final:
         return ClaimOutcome.DONE
-    if job.status == JobStatus.PROCESSING and job.lease_expires_at is not None and job.lease_expires_at > utcnow():
+    if (
+        job.status == JobStatus.PROCESSING
+        and job.lease_expires_at is not None
+        and job.lease_expires_at > utcnow()
+    ):
         return ClaimOutcome.BUSY
     return None
 
