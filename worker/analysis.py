@@ -41,6 +41,9 @@ def analyze_job(
     at the next pass and sent again."""
     owner = uuid.uuid4().hex
     with session_scope() as session:
+        if (settled := lease.nothing_to_do(session, job_id)) is not None:
+            return settled
+    with session_scope() as session:
         # A job whose workers keep dying (it crashes them) ends here instead of starting once more.
         if recovery.fail_if_exhausted(session, storage, job_id, max_attempts=settings.max_attempts):
             log.warning(

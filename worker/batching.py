@@ -24,6 +24,8 @@ from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from sqlalchemy.orm import Session
+
 from shared.audio import falls_short, stream_mono
 from shared.config import Settings
 from shared.db import is_transient, session_scope
@@ -98,8 +100,7 @@ class BatchedAnalysis:
                 if self.shutting_down():
                     raise HandedBack
                 ended = self.batcher.step()
-                for stream in ended:
-                    self._end(self.running.pop(stream.key))
+                self._end([self.running.pop(stream.key) for stream in ended])
                 # Slots freed, or a moment passed: jobs queued since may join the next passes.
                 if self._renew() or ended:
                     self._top_up(linger=False)
@@ -179,46 +180,75 @@ class BatchedAnalysis:
             self.running.pop(job_id).resources.close()
         return True
 
-    def _end(self, running: _Running) -> None:
-        running.resources.close()
-        job_id, stream = running.job.id, running.stream
-        with bind_job(str(job_id)):
-            try:
-                if stream.error is not None:
-                    raise stream.error
-                classification = self.classifier.summarise(stream)
-            except Exception as exc:
-                if is_transient(exc):
-                    raise
-                if isinstance(exc, EmoQError):
-                    self._fail(job_id, code=exc.code, message=exc.message)
-                else:
-                    log.exception("unexpected error while analysing")
-                    self._fail(job_id, code="internal_error", message="the worker hit an unexpected error")
-                return
-            identity = self.classifier.identity
-            result = JobResult(
-                model=ModelRef(id=identity.id, revision=identity.revision, precision=identity.precision),
-                **dict(classification),
-            )
-            duration_s = classification.segments[-1].end_s
+    def _end(self, ended: list[_Running]) -> None:
+        """Record the jobs that ended in one pass, their successes in one transaction: a commit is the
+        dearest statement of a job's end, and a pass of short clips ends several jobs at once."""
+        succeeded: list[tuple[_Running, JobResult]] = []
+        for running in ended:
+            running.resources.close()
+            with bind_job(str(running.job.id)):
+                result = self._result(running)
+            if result is not None:
+                succeeded.append((running, result))
+        if not succeeded:
+            return
+        try:
             with session_scope() as session:
-                completed = finish.complete_job(
-                    session,
-                    self.storage,
-                    job_id,
-                    self.owner,
-                    result,
-                    duration_s=duration_s,
-                    truncated=falls_short(running.job.declared_duration_s, duration_s),
-                )
-            if completed:
+                completed = [self._complete(session, running, result) for running, result in succeeded]
+        except Exception as exc:
+            if is_transient(exc) or len(succeeded) == 1:
+                raise
+            # One job's end could not be recorded: record the others each on its own.
+            for running, result in succeeded:
+                with session_scope() as session:
+                    self._complete(session, running, result)
+            return
+        for (running, result), done in zip(succeeded, completed, strict=True):
+            if done:
+                duration_s = result.segments[-1].end_s
                 record_inference(
                     device=self.classifier.device.type,
                     seconds=time.perf_counter() - running.started,
                     audio_seconds=duration_s,
                 )
-                log.info("job succeeded", extra={"dominant": result.dominant.label})
+                with bind_job(str(running.job.id)):
+                    log.info("job succeeded", extra={"dominant": result.dominant.label})
+
+    def _result(self, running: _Running) -> JobResult | None:
+        """The job's result, or None once it has failed (a decode error, no speech)."""
+        stream = running.stream
+        try:
+            if stream.error is not None:
+                raise stream.error
+            classification = self.classifier.summarise(stream)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            if isinstance(exc, EmoQError):
+                self._fail(running.job.id, code=exc.code, message=exc.message)
+            else:
+                log.exception("unexpected error while analysing")
+                self._fail(
+                    running.job.id, code="internal_error", message="the worker hit an unexpected error"
+                )
+            return None
+        identity = self.classifier.identity
+        return JobResult(
+            model=ModelRef(id=identity.id, revision=identity.revision, precision=identity.precision),
+            **dict(classification),
+        )
+
+    def _complete(self, session: Session, running: _Running, result: JobResult) -> bool:
+        duration_s = result.segments[-1].end_s
+        return finish.complete_job(
+            session,
+            self.storage,
+            running.job.id,
+            self.owner,
+            result,
+            duration_s=duration_s,
+            truncated=falls_short(running.job.declared_duration_s, duration_s),
+        )
 
     def _fail(self, job_id: uuid.UUID, *, code: str, message: str) -> None:
         log.info("job failed", extra={"error_code": code})

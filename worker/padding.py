@@ -20,24 +20,20 @@ class PaddedLengths:
         self.samples: torch.Tensor | None = None
 
 
-def masked_group_norm(
-    norm: nn.GroupNorm, hidden: torch.Tensor, samples: torch.Tensor, *, kernel: int, stride: int
+def renormalise_padded_rows(
+    norm: nn.GroupNorm, hidden: torch.Tensor, output: torch.Tensor, valid_frames: torch.Tensor
 ) -> torch.Tensor:
-    """``norm`` applied to each row over its valid frames only (the frames its own samples produce)."""
-    batch, channels, frames = hidden.shape
-    groups = norm.num_groups
-    valid = (samples.to(hidden.device) - kernel) // stride + 1
-    # Statistics in fp32 whatever the model's precision, as the fused GroupNorm kernels keep them.
-    mask = (torch.arange(frames, device=hidden.device)[None, :] < valid[:, None]).float()
-    grouped = hidden.float().reshape(batch, groups, channels // groups, frames)
-    weight = mask[:, None, None, :]
-    count = weight.sum(dim=-1, keepdim=True) * (channels // groups)
-    mean = (grouped * weight).sum(dim=(2, 3), keepdim=True) / count
-    variance = (((grouped - mean) * weight) ** 2).sum(dim=(2, 3), keepdim=True) / count
-    normalised = ((grouped - mean) / torch.sqrt(variance + norm.eps)).reshape(batch, channels, frames)
-    if norm.affine:
-        normalised = normalised * norm.weight.float()[None, :, None] + norm.bias.float()[None, :, None]
-    return normalised.to(hidden.dtype)
+    """``output``, each padded row normalised again over its own frames only, by the same kernel on the
+    same values as when the window runs alone; rows without padding keep the batched result. In place:
+    the norm's output is a fresh tensor nothing else holds yet."""
+    frames = hidden.shape[-1]
+    padded = (valid_frames < frames).nonzero().flatten().tolist()
+    for row in padded:
+        valid = int(valid_frames[row])
+        output[row, :, :valid] = nn.functional.group_norm(
+            hidden[row : row + 1, :, :valid], norm.num_groups, norm.weight, norm.bias, norm.eps
+        )[0]
+    return output
 
 
 def make_padding_exact(model: nn.Module, lengths: PaddedLengths) -> bool:
@@ -67,7 +63,7 @@ def make_padding_exact(model: nn.Module, lengths: PaddedLengths) -> bool:
         ) -> torch.Tensor | None:
             if lengths.samples is None:
                 return None
-            return masked_group_norm(norm, inputs[0], lengths.samples, kernel=kernel, stride=stride)
+            return renormalise_padded_rows(norm, inputs[0], output, (lengths.samples - kernel) // stride + 1)
 
         layer.layer_norm.register_forward_hook(renormalise)
     return True

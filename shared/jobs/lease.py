@@ -27,6 +27,21 @@ class ClaimOutcome(Enum):
     DONE = "done"  # final, or gone
 
 
+def nothing_to_do(session: Session, job_id: uuid.UUID) -> ClaimOutcome | None:
+    """DONE or BUSY when a delivery of this job can stop at once, read without taking a write lock:
+    under micro-batching most messages find their job already finished or held by another worker."""
+    job = repository.get(session, job_id)
+    if job is None or JobStatus(job.status).is_final:
+        return ClaimOutcome.DONE
+    if (
+        job.status == JobStatus.PROCESSING
+        and job.lease_expires_at is not None
+        and job.lease_expires_at > utcnow()
+    ):
+        return ClaimOutcome.BUSY
+    return None
+
+
 def claim_job(session: Session, job_id: uuid.UUID, *, owner: str, lease_seconds: int) -> ClaimOutcome:
     if repository.claim(session, job_id, owner=owner, lease_seconds=lease_seconds):
         return ClaimOutcome.CLAIMED

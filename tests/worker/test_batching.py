@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session
 
 from shared.config import Settings
-from shared.db import reset_engine, session_scope
+from shared.db import get_engine, reset_engine, session_scope
 from shared.jobs import lease, repository
 from shared.jobs.lease import ClaimOutcome
 from shared.lifecycle import finish
@@ -255,3 +255,47 @@ def test_cancelling_a_job_between_claims_keeps_it_cancelled(embedded: Settings, 
         held = lease.renew_leases(session, "w", {claimed.id: 0.5}, lease_seconds=60)
 
     assert held == set()
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement the process sends, in order."""
+    sent: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement.split()[0].upper())
+
+    def record_commit(_conn: object) -> None:
+        sent.append("COMMIT")
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "commit", record_commit)
+    yield sent
+    event.remove(engine, "before_cursor_execute", record)
+    event.remove(engine, "commit", record_commit)
+
+
+def test_jobs_ending_in_one_pass_are_recorded_in_one_transaction(
+    embedded: Settings, classifier: AudioClassifier, tmp_path: Path, statements: list[str]
+) -> None:
+    jobs = [queue_job(tmp_path, speechlike(0.6, seed=i)) for i in range(6)]
+    embedded = embedded.model_copy(update={"inference_linger_ms": 0.0})
+    statements.clear()
+
+    run(jobs[0], classifier, embedded)
+
+    # Read, claim, prepare, claim the others, one commit for the six ends, and a last look for more.
+    assert statements.count("COMMIT") == 6
+    assert {stored(j)[0].status for j in jobs} == {JobStatus.SUCCEEDED}
+
+
+def test_a_delivery_whose_job_has_ended_writes_nothing(
+    embedded: Settings, classifier: AudioClassifier, tmp_path: Path, statements: list[str]
+) -> None:
+    jobs = [queue_job(tmp_path, speechlike(0.6, seed=i)) for i in range(2)]
+    run(jobs[0], classifier, embedded)
+    statements.clear()
+
+    assert run(jobs[1], classifier, embedded) is ClaimOutcome.DONE
+    assert [s for s in statements if s not in ("SELECT", "COMMIT")] == []
