@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from multiprocessing.sharedctypes import RawValue
-from typing import Any
 
 from celery import Task
-from celery.signals import worker_shutting_down
+from celery.exceptions import Reject
 
 from shared.broker import TaskName, get_celery
 from shared.config import get_settings
@@ -16,25 +14,12 @@ from shared.db import is_transient
 from shared.jobs.lease import ClaimOutcome
 from shared.logs import bind_job
 from shared.storage import get_storage
+from worker import shutdown
 from worker.analysis import analyze_job
 from worker.runtime import get_classifier
 
 log = logging.getLogger(__name__)
 app = get_celery()
-
-# One byte of memory shared with the pool processes, which are forked after this module is imported: the
-# main process sets it when a warm (SIGTERM) or cold shutdown begins, and a running job, which reads it
-# between windows, is handed back to the queue instead of holding up the stop for as long as it runs.
-_shutdown_requested = RawValue("b", 0)
-
-
-@worker_shutting_down.connect
-def _note_shutdown(**_: Any) -> None:
-    _shutdown_requested.value = 1
-
-
-def shutting_down() -> bool:
-    return bool(_shutdown_requested.value)
 
 
 def backoff_seconds(retries: int) -> int:
@@ -45,6 +30,11 @@ def backoff_seconds(retries: int) -> int:
 def analyze(self: Task, job_id: str) -> None:
     settings = get_settings()
     with bind_job(job_id):
+        if shutdown.requested():
+            # Taken from the queue while the worker stops: neither claim the job nor load a model for
+            # it; the message goes back to the queue as it came, for the next worker.
+            log.info("worker is stopping; job left in the queue")
+            raise Reject(requeue=True)
         try:
             classifier = get_classifier()
         except Exception as exc:
@@ -57,7 +47,7 @@ def analyze(self: Task, job_id: str) -> None:
                 classifier=classifier,
                 storage=get_storage(),
                 settings=settings,
-                shutting_down=shutting_down,
+                shutting_down=shutdown.requested,
             )
         except Exception as exc:
             if not is_transient(exc):
