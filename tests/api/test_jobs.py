@@ -114,6 +114,11 @@ def test_upload_over_the_size_limit_is_refused_while_streaming(
         ({"metadata": "{not json"}, "invalid_metadata"),
         ({"metadata": json.dumps({"x": "y" * 5000})}, "metadata_too_large"),
         ({"webhook_url": "ftp://example.com/hook"}, "invalid_webhook_url"),
+        # Not URLs, though a split at the slashes finds a scheme and a host in each.
+        ({"webhook_url": "http://exa mple.com/hook"}, "invalid_webhook_url"),
+        ({"webhook_url": "https://example.com:99999/hook"}, "invalid_webhook_url"),
+        ({"webhook_url": "http://[::1/hook"}, "invalid_webhook_url"),
+        ({"webhook_url": "https://example.com/" + "a" * 2048}, "invalid_webhook_url"),
     ],
 )
 def test_invalid_fields_are_refused(
