@@ -10,23 +10,21 @@ from celery.exceptions import Reject
 
 from shared.broker import TaskName, get_celery
 from shared.config import get_settings
-from shared.db import is_transient
 from shared.jobs.lease import ClaimOutcome
 from shared.logs import bind_job
 from shared.storage import get_storage
 from worker import shutdown
 from worker.analysis import analyze_job
+from worker.retries import retrying_transient_failures, transient_retry_options
 from worker.runtime import get_classifier
 
 log = logging.getLogger(__name__)
 app = get_celery()
 
 
-def backoff_seconds(retries: int) -> int:
-    return min(2 ** (retries + 1), 300)
-
-
-@app.task(name=TaskName.ANALYZE, bind=True, acks_late=True, reject_on_worker_lost=True)
+@app.task(
+    name=TaskName.ANALYZE, bind=True, acks_late=True, reject_on_worker_lost=True, **transient_retry_options()
+)
 def analyze(self: Task, job_id: str) -> None:
     settings = get_settings()
     with bind_job(job_id):
@@ -41,7 +39,7 @@ def analyze(self: Task, job_id: str) -> None:
             # A model that cannot load is the deployment's fault, not the job's: keep the job queued.
             log.exception("model unavailable, retrying")
             raise self.retry(exc=exc, countdown=60, max_retries=settings.task_max_retries) from exc
-        try:
+        with retrying_transient_failures():
             outcome = analyze_job(
                 uuid.UUID(job_id),
                 classifier=classifier,
@@ -49,15 +47,6 @@ def analyze(self: Task, job_id: str) -> None:
                 settings=settings,
                 shutting_down=shutdown.requested,
             )
-        except Exception as exc:
-            if not is_transient(exc):
-                raise
-            log.warning("transient failure, retrying", extra={"retries": self.request.retries})
-            raise self.retry(
-                exc=exc,
-                countdown=backoff_seconds(self.request.retries),
-                max_retries=settings.task_max_retries,
-            ) from exc
         if outcome is ClaimOutcome.BUSY:
             # Another delivery holds a live lease and keeps renewing it. If that worker dies, its own
             # unacknowledged message comes back and claims the job once the lease has expired.
