@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import AnyHttpUrl, BaseModel, Json, TypeAdapter, UrlConstraints, ValidationError
 
 from shared.errors import InvalidRequest
+
+MAX_URL_LENGTH = 2048
+_metadata = TypeAdapter(Json[dict[str, Any]])
+_http_url = TypeAdapter(Annotated[AnyHttpUrl, UrlConstraints(max_length=MAX_URL_LENGTH)])
 
 
 def parse_metadata(raw: str | None, *, max_bytes: int) -> dict[str, Any] | None:
@@ -17,22 +19,21 @@ def parse_metadata(raw: str | None, *, max_bytes: int) -> dict[str, Any] | None:
     if len(raw.encode()) > max_bytes:
         raise InvalidRequest(f"metadata exceeds {max_bytes} bytes", code="metadata_too_large")
     try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
+        return _metadata.validate_python(raw)
+    except ValidationError as exc:
         raise InvalidRequest("metadata must be a JSON object", code="invalid_metadata") from exc
-    if not isinstance(value, dict):
-        raise InvalidRequest("metadata must be a JSON object", code="invalid_metadata")
-    return value
 
 
 def parse_http_url(raw: str | None, *, field: str) -> str | None:
+    """The URL as given (pydantic would add a trailing slash to a bare host), once it is a valid one."""
     if raw is None or raw == "":
         return None
-    parts = urlsplit(raw)
-    if parts.scheme not in {"http", "https"} or not parts.hostname or len(raw) > 2048:
+    try:
+        _http_url.validate_python(raw)
+    except ValidationError as exc:
         raise InvalidRequest(
-            f"{field} must be an http(s) URL of at most 2048 characters", code=f"invalid_{field}"
-        )
+            f"{field} must be an http(s) URL of at most {MAX_URL_LENGTH} characters", code=f"invalid_{field}"
+        ) from exc
     return raw
 
 

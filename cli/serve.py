@@ -187,4 +187,8 @@ def _run(_: argparse.Namespace) -> int:
         settings.metrics_port,
     )
     _announce_development_secret()
-    return Supervisor(["api", "worker", "webhooks", "scheduler"]).run()
+    # The API first, so that nothing new is accepted while the rest stops, all at once: the worker hands
+    # its running jobs back, the webhook worker finishes the deliveries under way.
+    return Supervisor(
+        ["api", "worker", "webhooks", "scheduler"], stop_order=[["api"], ["worker", "webhooks", "scheduler"]]
+    ).run()

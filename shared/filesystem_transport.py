@@ -55,5 +55,16 @@ class Channel(filesystem.Channel):
         raise Empty()
 
 
+# Celery runs its blocking loop for a polled transport like this one, and notices a requested shutdown
+# only between waits for a message, of up to 2 s each: a SIGTERM then sat unanswered for seconds while the
+# worker kept taking messages. Shorter waits cost a few more loop turns and nothing else.
+LONGEST_WAIT_SECONDS = 0.2
+
+
 class Transport(filesystem.Transport):
     Channel = Channel
+
+    def drain_events(self, connection: Any, timeout: float | None = None) -> Any:
+        if timeout is not None:
+            timeout = min(timeout, LONGEST_WAIT_SECONDS)
+        return super().drain_events(connection, timeout=timeout)

@@ -53,8 +53,12 @@ def identify(model: str, config_commit: str | None, precision: Precision) -> Mod
     path = Path(model)
     if path.is_dir():
         weights = next((p for p in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin"))), None)
-        digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:12] if weights else "unknown"
-        return ModelIdentity(id=path.name, revision=digest, precision=precision.value)
+        if weights is None:
+            return ModelIdentity(id=path.name, revision="unknown", precision=precision.value)
+        # Streamed in chunks: weights can be gigabytes, and only the digest is needed.
+        with weights.open("rb") as file:
+            digest = hashlib.file_digest(file, "sha256").hexdigest()
+        return ModelIdentity(id=path.name, revision=digest[:12], precision=precision.value)
     return ModelIdentity(id=model, revision=config_commit or "unknown", precision=precision.value)
 
 

@@ -16,6 +16,7 @@ from shared.db import session_scope
 from shared.jobs import repository
 from shared.models import ServedModel
 from shared.models.base import utcnow
+from worker import shutdown
 from worker.devices import process_device
 from worker.inference import AudioClassifier
 from worker.metrics import MODEL_LOAD_SECONDS
@@ -32,6 +33,10 @@ def share_cores(settings: Settings) -> None:
 @worker_process_init.connect
 def _preload(**_: Any) -> None:
     """Load the model as each inference process starts, not on its first job."""
+    if shutdown.requested():
+        # A pool process forked while the worker stops would take seconds to load a model it never uses.
+        log.info("worker is stopping; the model is not loaded")
+        return
     try:
         get_classifier()
     except Exception:

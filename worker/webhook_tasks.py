@@ -6,38 +6,35 @@ import logging
 import uuid
 from datetime import datetime
 
-from celery import Task
-
 from shared.broker import TaskName, get_celery
 from shared.config import get_settings
 from shared.db import is_transient
 from shared.webhooks.delivery import deliver_event, dispatch_due
+from worker.retries import retrying_transient_failures, transient_retry_options
 
 log = logging.getLogger(__name__)
 app = get_celery()
 
 
-def backoff_seconds(retries: int) -> int:
-    return min(2 ** (retries + 1), 300)
+@app.task(
+    name=TaskName.DELIVER_WEBHOOK,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    **transient_retry_options(),
+)
+def deliver(event_id: str, reservation: str | None = None) -> None:
+    """One attempt at one event, if it is due and free; a duplicate message finds it claimed and ends.
 
-
-@app.task(name=TaskName.DELIVER_WEBHOOK, bind=True, acks_late=True, reject_on_worker_lost=True)
-def deliver(self: Task, event_id: str, reservation: str | None = None) -> None:
-    """One attempt at one event, if it is due and free; a duplicate message finds it claimed and ends."""
-    settings = get_settings()
-    try:
+    Only a database outage retries the task, with Celery's backoff. A receiver that fails is not retried
+    here: the attempt is recorded and the event falls due again on EMOQ_WEBHOOK_RETRY_SCHEDULE, a list of
+    arbitrary delays (minutes to hours, each set by the operator) that a factor and a cap cannot express,
+    and that must survive worker restarts, so it lives in the database, not in a broker countdown."""
+    with retrying_transient_failures():
         deliver_event(
             uuid.UUID(event_id),
-            settings,
+            get_settings(),
             reservation=datetime.fromisoformat(reservation) if reservation else None,
         )
-    except Exception as exc:
-        if not is_transient(exc):
-            raise
-        log.warning("database unavailable, retrying", extra={"event_id": event_id})
-        raise self.retry(
-            exc=exc, countdown=backoff_seconds(self.request.retries), max_retries=settings.task_max_retries
-        ) from exc
 
 
 @app.task(name=TaskName.DISPATCH_DUE_WEBHOOKS, acks_late=True, reject_on_worker_lost=True)

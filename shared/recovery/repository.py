@@ -120,10 +120,6 @@ def mark_enqueued(session: Session, job_ids: list[uuid.UUID]) -> list[uuid.UUID]
     return list(result.scalars())
 
 
-def is_bulk(session: Session, job_id: uuid.UUID) -> bool:
-    return session.scalar(select(Job.batch_id).where(Job.id == job_id)) is not None
-
-
 # Retention.
 
 

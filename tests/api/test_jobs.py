@@ -3,11 +3,15 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Connection, event
 
+from shared.broker import get_celery
 from shared.config import Settings
+from shared.db import get_engine
 from tests.api.conftest import announce_served_model, queued_messages, stored_blobs, submit
 from tests.audio_factory import write_tone
 from tests.bad_audio import BAD_UPLOADS, MAX_AUDIO_SECONDS_FOR_BAD_UPLOADS, BadUpload
@@ -19,9 +23,28 @@ def tone_wav(tmp_path: Path) -> Path:
 
 
 def test_submit_accepts_stores_and_queues_after_commit(
-    client: TestClient, embedded: Settings, tone_wav: Path
+    client: TestClient, embedded: Settings, tone_wav: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    response = submit(client, tone_wav, metadata='{"call": 42}')
+    # What the database and the broker saw, in order. The job's row must be committed before its task
+    # is sent, or a worker quick to take it would not find the job. (Not visible in SQLite's file alone:
+    # pysqlite commits when the outermost savepoint is released, so the row is there either way.)
+    seen: list[str] = []
+    celery = get_celery()
+    send_task = celery.send_task
+
+    def send_and_note(name: str, args: list[str], **options: Any) -> Any:
+        seen.append(f"send {name}")
+        return send_task(name, args, **options)
+
+    def commit(_: Connection) -> None:
+        seen.append("commit")
+
+    monkeypatch.setattr(celery, "send_task", send_and_note)
+    event.listen(get_engine(), "commit", commit)
+    try:
+        response = submit(client, tone_wav, metadata='{"call": 42}')
+    finally:
+        event.remove(get_engine(), "commit", commit)
 
     assert response.status_code == 202
     job = response.json()
@@ -38,6 +61,7 @@ def test_submit_accepts_stores_and_queues_after_commit(
     assert blob.name == uuid.UUID(job["id"]).hex
     [message] = queued_messages(embedded)
     assert job["id"] in message.read_text()
+    assert seen[-2:] == ["commit", "send jobs.analyze"], seen
     assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "queued"
 
 
@@ -114,6 +138,11 @@ def test_upload_over_the_size_limit_is_refused_while_streaming(
         ({"metadata": "{not json"}, "invalid_metadata"),
         ({"metadata": json.dumps({"x": "y" * 5000})}, "metadata_too_large"),
         ({"webhook_url": "ftp://example.com/hook"}, "invalid_webhook_url"),
+        # Not URLs, though a split at the slashes finds a scheme and a host in each.
+        ({"webhook_url": "http://exa mple.com/hook"}, "invalid_webhook_url"),
+        ({"webhook_url": "https://example.com:99999/hook"}, "invalid_webhook_url"),
+        ({"webhook_url": "http://[::1/hook"}, "invalid_webhook_url"),
+        ({"webhook_url": "https://example.com/" + "a" * 2048}, "invalid_webhook_url"),
     ],
 )
 def test_invalid_fields_are_refused(

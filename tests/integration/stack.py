@@ -64,13 +64,15 @@ class Stack:
     def emoq(self, *args: str) -> None:
         subprocess.run([sys.executable, "-m", "cli.main", *args], env=self.env, check=True, timeout=120)
 
-    def start(self, name: str, *args: str) -> None:
+    def start(self, name: str, *args: str, own_group: bool = False) -> None:
+        """``own_group`` makes the process lead a process group, as `timeout` or a service manager does."""
         log = (self.root / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "cli.main", *args],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            process_group=0 if own_group else None,
         )
 
     def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 30) -> None:

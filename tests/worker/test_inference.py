@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,8 @@ from transformers import pipeline
 
 from shared.errors import AudioError, ModelError
 from tests.model_factory import LABELS, save_tiny_checkpoint
-from worker.inference import AudioClassifier, InferenceStopped
+from worker.inference import AudioClassifier, InferenceStopped, ModelIdentity, identify
+from worker.precision import Precision
 from worker.preprocess import Features
 
 RATE = 16000
@@ -133,6 +135,22 @@ def test_identity_names_a_local_checkpoint_by_folder_and_weights_hash(checkpoint
     assert len(classifier.revision) == 12 and classifier.revision != "unknown"
     assert classifier.labels == list(LABELS)
     assert classifier.sampling_rate == RATE
+
+
+def test_weights_are_hashed_as_a_stream_not_read_whole(
+    checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [weights] = checkpoint.glob("*.safetensors")
+    expected = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+
+    def read_whole(self: Path) -> bytes:
+        raise AssertionError(f"{self} read into memory whole")
+
+    monkeypatch.setattr(Path, "read_bytes", read_whole)
+
+    assert identify(str(checkpoint), None, Precision.FP32) == ModelIdentity(
+        id=checkpoint.name, revision=expected, precision="fp32"
+    )
 
 
 def test_out_of_memory_halves_the_batch_instead_of_retrying(
