@@ -74,6 +74,7 @@ class _Events:
             "on_header_value": data("header_value"),
             "on_header_end": mark("header_end"),
             "on_headers_finished": mark("headers_done"),
+            "on_end": mark("closed"),
         }
 
 
@@ -108,6 +109,7 @@ async def receive_form(
     form = ReceivedForm()
     part = _Part()
     header_name = header_value = b""
+    closed = False
     try:
         async for chunk in request.stream():
             events.items.clear()
@@ -138,7 +140,14 @@ async def receive_form(
                     await _write(part, data, max_field_bytes, tolerate_oversized_files)
                 elif kind == "end":
                     await _finish_part(part, form)
+                elif kind == "closed":
+                    closed = True
         parser.finalize()
+        if not closed:
+            # Cut off (a dropped connection, a client that gave up): what was read is no upload at all.
+            raise InvalidRequest(
+                "the multipart body ends before its closing boundary", code="malformed_multipart"
+            )
     except BaseException:
         if part.writer is not None:
             part.writer.abort()
