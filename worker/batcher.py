@@ -55,6 +55,7 @@ class Stream:
 class _Pending:
     stream: Stream
     item: WindowFeatures
+    order: int  # when it was read: the oldest waiting window always rides the next pass
 
 
 class Batcher:
@@ -64,6 +65,7 @@ class Batcher:
         self.streams: dict[Hashable, Stream] = {}
         self._groups: dict[Hashable, list[_Pending]] = {}
         self._turn = 0
+        self._read = itertools.count()
 
     def add(self, stream: Stream) -> None:
         self.streams[stream.key] = stream
@@ -84,9 +86,9 @@ class Batcher:
         """Run one forward pass (if any window is waiting) and return the streams that ended: all
         windows scored, or failed while reading (``error`` set). Ended streams are no longer held."""
         self._fill()
-        group = max(self._groups.values(), key=len, default=[])
-        if group:
-            self._run(group)
+        waiting = [group for group in self._groups.values() if group]
+        if waiting:
+            self._run(min(waiting, key=lambda group: min(p.order for p in group)))
         ended = [s for s in self.streams.values() if s.done]
         for stream in ended:
             self.drop(stream.key)
@@ -114,14 +116,25 @@ class Batcher:
         stream.seen.append(item.window)
         if item.features is not None:
             stream.pending += 1
-            self._groups.setdefault(self.forward.group_key(item.features), []).append(_Pending(stream, item))
+            pending = _Pending(stream, item, next(self._read))
+            self._groups.setdefault(self.forward.group_key(item.features), []).append(pending)
         return True
 
     def _run(self, group: list[_Pending]) -> None:
-        # Similar lengths side by side, so padding (where allowed) wastes little.
+        """One pass over the group's oldest window and the windows closest to it in length: padding
+        (where allowed) wastes little, and no window waits behind an endless supply of others (short
+        tails of short clips behind a long recording's full windows)."""
         group.sort(key=lambda p: p.item.window.length)
         limit = self.forward.max_windows(group[-1].item.features, self.batch_size)
-        taken, group[:] = group[-limit:], group[:-limit]
+        oldest = min(range(len(group)), key=lambda i: group[i].order)
+        starts = range(max(0, oldest - limit + 1), min(oldest, len(group) - limit) + 1) or [0]
+        start = min(
+            starts,
+            key=lambda i: (
+                group[min(i + limit, len(group)) - 1].item.window.length - group[i].item.window.length
+            ),
+        )
+        taken, group[:] = group[start : start + limit], group[:start] + group[start + limit :]
         rows = self.forward([p.item.features for p in taken])
         for pending, row in zip(taken, rows, strict=True):
             pending.stream.probabilities[pending.item.window] = row

@@ -16,6 +16,7 @@ the same as when run alone, within the precision's tolerance.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -38,15 +39,10 @@ from shared.schemas.results import JobResult, ModelRef
 from shared.storage import Storage
 from worker.batcher import Prefetched, Stream
 from worker.inference import AudioClassifier
+from worker.lease_keeper import PROGRESS_INTERVAL_SECONDS, LeaseKeeper
 from worker.metrics import record_inference
 
 log = logging.getLogger(__name__)
-
-# Progress is written (and leases renewed) at most this often, and only when it moved by PROGRESS_STEP
-# or a lease is a third of the way to expiring: each write is a statement, and a few a second keep
-# progress live and cancellation prompt.
-PROGRESS_INTERVAL_SECONDS = 0.25
-PROGRESS_STEP = 0.02
 
 
 class HandedBack(Exception):
@@ -65,7 +61,6 @@ class _Running:
     stream: Stream
     resources: ExitStack
     started: float = field(default_factory=time.perf_counter)
-    reported: float = 0.0
 
 
 class BatchedAnalysis:
@@ -87,23 +82,31 @@ class BatchedAnalysis:
         self.shutting_down = shutting_down
         self.batcher = classifier.batcher()
         self.max_jobs = settings.inference_batch_size
+        # Read by the lease keeper's thread, changed by this one: every change holds the lock.
         self.running: dict[uuid.UUID, _Running] = {}
-        self.last_renewal = time.monotonic()
+        self.lock = threading.Lock()
+        self.last_top_up = time.monotonic()
 
     def run(self, first: ClaimedJob) -> None:
         """Analyse ``first`` (already claimed by this owner) and whatever else it can claim. Transient
         errors propagate after the jobs are handed back (``first`` without a resend: its task retries)."""
+        keeper = LeaseKeeper(
+            self.owner, lease_seconds=self.settings.job_lease_seconds, progress_of=self._progress
+        )
         try:
-            self._open(first)
-            self._top_up(linger=True)
-            while self.running:
-                if self.shutting_down():
-                    raise HandedBack
-                ended = self.batcher.step()
-                self._end([self.running.pop(stream.key) for stream in ended])
-                # Slots freed, or a moment passed: jobs queued since may join the next passes.
-                if self._renew() or ended:
-                    self._top_up(linger=False)
+            with keeper:
+                self._open(first)
+                self._top_up(linger=True)
+                while self.running:
+                    if self.shutting_down():
+                        raise HandedBack
+                    ended = self.batcher.step()
+                    self._end([self._forget(stream.key) for stream in ended])
+                    for job_id in keeper.lost():
+                        self._stopped(job_id)
+                    # Slots freed, or a moment passed: jobs queued since may join the next passes.
+                    if ended or time.monotonic() - self.last_top_up > PROGRESS_INTERVAL_SECONDS:
+                        self._top_up(linger=False)
         except HandedBack:
             self._release_all(keep=None)
         except Exception as exc:
@@ -135,10 +138,29 @@ class BatchedAnalysis:
             stream = Stream(
                 key=job.id, windows=windows, expected_windows=self.classifier.expected_windows(expected)
             )
-            self.running[job.id] = _Running(job, stream, resources)
+            with self.lock:
+                self.running[job.id] = _Running(job, stream, resources)
             self.batcher.add(stream)
 
+    def _forget(self, job_id: uuid.UUID) -> _Running:
+        with self.lock:
+            return self.running.pop(job_id)
+
+    def _progress(self) -> dict[uuid.UUID, float]:
+        with self.lock:
+            return {job_id: round(r.stream.progress, 4) for job_id, r in self.running.items()}
+
+    def _stopped(self, job_id: uuid.UUID) -> None:
+        """A job found no longer held (cancelled, or taken over after its lease expired): dropped."""
+        if job_id not in self.running:
+            return
+        with bind_job(str(job_id)):
+            log.info("job stopped: cancelled or taken over")
+        self.batcher.drop(job_id)
+        self._forget(job_id).resources.close()
+
     def _top_up(self, *, linger: bool) -> None:
+        self.last_top_up = time.monotonic()
         room = self.max_jobs - len(self.running)
         if room <= 0:
             return
@@ -154,31 +176,6 @@ class BatchedAnalysis:
             return lease.claim_queued(
                 session, owner=self.owner, lease_seconds=self.settings.job_lease_seconds, limit=limit
             )
-
-    def _renew(self) -> bool:
-        """Write progress and extend leases when due; drop the jobs no longer held. True if it wrote."""
-        now = time.monotonic()
-        if now - self.last_renewal < PROGRESS_INTERVAL_SECONDS:
-            return False
-        lease_due = now - self.last_renewal > self.settings.job_lease_seconds / 3
-        moved = any(r.stream.progress - r.reported >= PROGRESS_STEP for r in self.running.values())
-        if not (lease_due or moved):
-            return False
-        progress = {job_id: round(r.stream.progress, 4) for job_id, r in self.running.items()}
-        with session_scope() as session:
-            held = lease.renew_leases(
-                session, self.owner, progress, lease_seconds=self.settings.job_lease_seconds
-            )
-        self.last_renewal = now
-        for job_id in list(self.running):
-            if job_id in held:
-                self.running[job_id].reported = progress[job_id]
-                continue
-            with bind_job(str(job_id)):
-                log.info("job stopped: cancelled or taken over")
-            self.batcher.drop(job_id)
-            self.running.pop(job_id).resources.close()
-        return True
 
     def _end(self, ended: list[_Running]) -> None:
         """Record the jobs that ended in one pass, their successes in one transaction: a commit is the

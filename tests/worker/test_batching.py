@@ -3,6 +3,7 @@ with a real tiny checkpoint: jobs share forward passes, and each still ends once
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ from shared.storage import get_storage, storage_key
 from tests.conftest import reset_process_state
 from tests.integration.stack import create_database, drop_database, require_services
 from tests.worker.test_inference import RATE, speechlike
-from worker import batching
+from worker import batching, lease_keeper
 from worker.analysis import analyze_job
 from worker.inference import AudioClassifier
 from worker.preprocess import Features
@@ -123,8 +124,8 @@ def test_single_jobs_are_claimed_before_jobs_of_batches_and_no_more_than_asked(
 def test_a_cancelled_job_ends_cancelled_while_the_others_it_shared_passes_with_succeed(
     embedded: Settings, classifier: AudioClassifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(batching, "PROGRESS_INTERVAL_SECONDS", 0.0)
-    monkeypatch.setattr(batching, "PROGRESS_STEP", 0.0)
+    monkeypatch.setattr(lease_keeper, "PROGRESS_INTERVAL_SECONDS", 0.01)
+    monkeypatch.setattr(lease_keeper, "PROGRESS_STEP", 0.0)
     long_job = queue_job(tmp_path, speechlike(30.0, seed=1))
     short_job = queue_job(tmp_path, speechlike(0.7, seed=2))
     steps = 0
@@ -141,7 +142,7 @@ def test_a_cancelled_job_ends_cancelled_while_the_others_it_shared_passes_with_s
 
     row, result = stored(long_job)
     assert row.status == JobStatus.CANCELLED and result is None
-    assert steps < 6, "dropped at the next renewal, not run to the end"
+    assert steps < 15, "dropped at the next renewal, not run to the end (30 passes)"
     row, result = stored(short_job)
     assert row.status == JobStatus.SUCCEEDED and result is not None
 
@@ -277,8 +278,13 @@ def statements() -> Iterator[list[str]]:
 
 
 def test_jobs_ending_in_one_pass_are_recorded_in_one_transaction(
-    embedded: Settings, classifier: AudioClassifier, tmp_path: Path, statements: list[str]
+    embedded: Settings,
+    classifier: AudioClassifier,
+    tmp_path: Path,
+    statements: list[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(lease_keeper, "PROGRESS_INTERVAL_SECONDS", 60.0)  # no renewal among the counts
     jobs = [queue_job(tmp_path, speechlike(0.6, seed=i)) for i in range(6)]
     embedded = embedded.model_copy(update={"inference_linger_ms": 0.0})
     statements.clear()
@@ -299,3 +305,27 @@ def test_a_delivery_whose_job_has_ended_writes_nothing(
 
     assert run(jobs[1], classifier, embedded) is ClaimOutcome.DONE
     assert [s for s in statements if s not in ("SELECT", "COMMIT")] == []
+
+
+def test_leases_stay_alive_through_a_pass_longer_than_a_lease(
+    embedded: Settings, classifier: AudioClassifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large model on a busy CPU can take minutes per pass: the lease must not expire meanwhile, or
+    the reconciler would hand a job that is being worked on to another worker."""
+    jobs = [queue_job(tmp_path, speechlike(0.7, seed=i)) for i in range(2)]
+    real_run = classifier.forward._run
+    leases_left: list[float] = []
+
+    def slow_pass(batch: list[Features]) -> np.ndarray:
+        time.sleep(2.5)
+        with session_scope() as session:
+            leases_left.extend(
+                (session.get(Job, job_id).lease_expires_at - utcnow()).total_seconds() for job_id in jobs
+            )
+        return real_run(batch)
+
+    monkeypatch.setattr(classifier.forward, "_run", slow_pass)
+    run(jobs[0], classifier, embedded.model_copy(update={"job_lease_seconds": 1}))
+
+    assert min(leases_left) > 0, "renewed during the pass, not after it"
+    assert {stored(j)[0].status for j in jobs} == {JobStatus.SUCCEEDED}

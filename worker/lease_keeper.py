@@ -1,0 +1,77 @@
+"""Keeping a worker's leases alive, and its jobs' progress current, from a thread of its own.
+
+A forward pass can outlast a lease (a large model at emulated bf16 on a busy CPU takes minutes per
+pass), and a lease must not expire while its worker is alive and working on the job: the reconciler
+would send the job to another worker, which would do it all again. So the renewal does not wait for
+passes to end. Each renewal is one statement for every held job; it runs a few times a second at most,
+and only when some job's progress moved by PROGRESS_STEP or the leases are a third of the way to
+expiring. Jobs it finds no longer held (cancelled, or taken over) are handed to the main loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from shared.db import session_scope
+from shared.jobs import lease
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_SECONDS = 0.25
+PROGRESS_STEP = 0.02
+
+
+class LeaseKeeper:
+    def __init__(
+        self, owner: str, *, lease_seconds: int, progress_of: Callable[[], dict[uuid.UUID, float]]
+    ) -> None:
+        """``progress_of`` returns the progress of every held job; it is called from the thread."""
+        self.owner = owner
+        self.lease_seconds = lease_seconds
+        self.progress_of = progress_of
+        self._reported: dict[uuid.UUID, float] = {}
+        self._lost: set[uuid.UUID] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._last_write = time.monotonic()
+        self._thread = threading.Thread(target=self._loop, name="lease-keeper", daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def lost(self) -> set[uuid.UUID]:
+        """The jobs found no longer held since the last call."""
+        with self._lock:
+            lost, self._lost = self._lost, set()
+        return lost
+
+    def _loop(self) -> None:
+        while not self._stop.wait(PROGRESS_INTERVAL_SECONDS):
+            try:
+                self.renew_if_due()
+            except Exception:
+                # The database is away: the main loop meets the same error at its next statement and
+                # hands the jobs back; if it stays away, the leases expire as they should.
+                log.warning("could not renew the leases", exc_info=True)
+
+    def renew_if_due(self) -> None:
+        progress = self.progress_of()
+        lease_due = time.monotonic() - self._last_write > self.lease_seconds / 3
+        moved = any(p - self._reported.get(job_id, 0.0) >= PROGRESS_STEP for job_id, p in progress.items())
+        if not progress or not (lease_due or moved):
+            return
+        with session_scope() as session:
+            held = lease.renew_leases(session, self.owner, progress, lease_seconds=self.lease_seconds)
+        self._last_write = time.monotonic()
+        self._reported = {job_id: p for job_id, p in progress.items() if job_id in held}
+        with self._lock:
+            self._lost |= progress.keys() - held
