@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from shared.errors import ServiceUnavailable, UploadTooLarge
-from shared.storage import LocalStorage, storage_key
+from shared.storage import storage_key
+from shared.storage.local import LocalStorage
 
 
 def files_under(root: Path) -> list[Path]:
