@@ -27,9 +27,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def require_services() -> None:
-    """PostgreSQL and Redis run on this project's machines; elsewhere these tests skip, under CI they fail."""
-    missing = [name for name, port in (("PostgreSQL", 5432), ("Redis", 6379)) if not _listening(port)]
+SERVICE_PORTS = {"PostgreSQL": 5432, "Redis": 6379, "RabbitMQ": 5672}
+
+
+def require_services(*names: str) -> None:
+    """PostgreSQL, Redis and RabbitMQ run on this project's machines; elsewhere these tests skip, under CI
+    they fail."""
+    missing = [name for name in names or ("PostgreSQL", "Redis") if not _listening(SERVICE_PORTS[name])]
     if not missing:
         return
     message = f"{' and '.join(missing)} not reachable on 127.0.0.1"
@@ -64,11 +68,12 @@ class Stack:
     def emoq(self, *args: str) -> None:
         subprocess.run([sys.executable, "-m", "cli.main", *args], env=self.env, check=True, timeout=120)
 
-    def start(self, name: str, *args: str) -> None:
+    def start(self, name: str, *args: str, **env: str) -> None:
+        """``env`` adds to or overrides the stack's variables for this process alone."""
         log = (self.root / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "cli.main", *args],
-            env=self.env,
+            env={**self.env, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
