@@ -96,7 +96,7 @@ class Stack:
         texts = (p.read_text(errors="replace") for p in sorted(self.root.glob("*.log")))
         return "\n".join(text[-tail:] if tail else text for text in texts)
 
-    def wait_ready(self, timeout: float = 90) -> None:
+    def wait_ready(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
