@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -75,7 +75,7 @@ class S3Writer:
             # Parts left behind are invisible and never read; a bucket lifecycle rule removes them.
             log.warning("an aborted upload's parts could not be removed")
 
-    def _guarded(self, step: Any) -> None:
+    def _guarded(self, step: Callable[[], None]) -> None:
         try:
             step()
         except _ERRORS as exc:
