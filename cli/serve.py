@@ -62,6 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         worker = workers[kind.command] = subparsers.add_parser(kind.command, help=kind.help)
         for flag, setting in (("--concurrency", kind.concurrency), ("--metrics-port", kind.metrics_port)):
             worker.add_argument(flag, type=int, default=None, help=f"default: EMOQ_{setting.upper()}")
+        worker.add_argument(
+            "--name",
+            default=None,
+            help=f"Celery node name, unique among the broker's workers (default: {kind.queues[0]}@<host name>); "
+            "give each of several workers on one host its own",
+        )
         worker.set_defaults(handler=partial(_celery_worker, kind))
     webhook_secret.register(workers["webhooks"])
     scheduler = subparsers.add_parser(
@@ -135,7 +141,7 @@ def _celery_worker(kind: CeleryWorker, args: argparse.Namespace) -> None:
         f"--loglevel={settings.log_level}",
         f"--queues={','.join(queues)}",
         f"--concurrency={concurrency}",
-        f"--hostname={queues[0]}@{socket.gethostname()}",
+        f"--hostname={args.name or f'{queues[0]}@{socket.gethostname()}'}",
         "--optimization=fair",
     ]
     if uses_filesystem_transport(settings):

@@ -6,6 +6,8 @@ from enum import StrEnum
 from functools import lru_cache
 
 from celery import Celery
+from kombu import Exchange
+from kombu import Queue as KombuQueue
 
 from shared.config import Settings, get_settings
 
@@ -29,6 +31,32 @@ def uses_filesystem_transport(settings: Settings) -> bool:
     return settings.broker_url.startswith("filesystem://")
 
 
+def uses_amqp(settings: Settings) -> bool:
+    return settings.broker_url.startswith(("amqp://", "amqps://", "pyamqp://"))
+
+
+def amqp_queues(settings: Settings) -> list[KombuQueue]:
+    """RabbitMQ's queues, declared as production wants them.
+
+    Quorum queues are replicated and survive the loss of a node. RabbitMQ takes a channel away from a
+    consumer that holds a message unacknowledged longer than its consumer timeout (30 minutes by default);
+    with ``acks_late`` a long job holds its message for as long as it runs, so the timeout is raised to the
+    same bound as Redis's visibility timeout (RabbitMQ 3.12 and later honour the queue argument; older
+    servers need ``consumer_timeout`` in rabbitmq.conf, docs/scaling.md).
+    """
+    arguments = {"x-queue-type": "quorum", "x-consumer-timeout": settings.broker_visibility_timeout * 1000}
+    return [
+        # Topic exchanges: Celery routes countdowns (retry backoff) through RabbitMQ's delayed delivery then.
+        KombuQueue(
+            queue.value,
+            Exchange(queue.value, type="topic"),
+            routing_key=queue.value,
+            queue_arguments=arguments,
+        )
+        for queue in Queue
+    ]
+
+
 def broker_transport_options(settings: Settings) -> dict[str, object]:
     if uses_filesystem_transport(settings):
         folder = settings.broker_dir.resolve()
@@ -43,6 +71,9 @@ def broker_transport_options(settings: Settings) -> dict[str, object]:
             # The default of one poll a second would cap a worker at about one job a second.
             "polling_interval": 0.05,
         }
+    if uses_amqp(settings):
+        # Publisher confirms: a task counts as sent only once RabbitMQ has taken responsibility for it.
+        return {"confirm_publish": True}
     return {
         # Unacked messages come back after this long: it must exceed the longest job.
         "visibility_timeout": settings.broker_visibility_timeout,
@@ -67,6 +98,7 @@ def create_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_default_queue=Queue.INFERENCE.value,
+        task_queues=amqp_queues(settings) if uses_amqp(settings) else None,
         task_routes={
             TaskName.ANALYZE.value: {"queue": Queue.INFERENCE.value},
             TaskName.DELIVER_WEBHOOK.value: {"queue": Queue.WEBHOOKS.value},

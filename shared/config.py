@@ -6,6 +6,8 @@ import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,7 +27,13 @@ class Settings(BaseSettings):
     broker_url: str = Field(
         default="", repr=False, description="Empty: the serverless filesystem transport in data_dir"
     )
-    storage_dir: Path | None = None
+    storage_url: str = Field(default="", description="Empty: file://<data dir>/audio")
+    storage_dir: Path | None = Field(default=None, description="Deprecated: EMOQ_STORAGE_URL=file://<dir>")
+    # Unset, boto3 reads the standard AWS variables and files (AWS_ACCESS_KEY_ID, AWS_REGION, ...).
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
 
     model: str = str(SHIPPED_MODEL)
     model_revision: str | None = None
@@ -91,9 +99,16 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{(self.data_dir / 'emoq.db').resolve()}"
         if not self.broker_url:
             self.broker_url = "filesystem://"
-        if self.storage_dir is None:
-            self.storage_dir = self.data_dir / "audio"
+        if not self.storage_url:
+            self.storage_url = (self.storage_dir or self.data_dir / "audio").resolve().as_uri()
         return self
+
+    @field_validator("storage_url")
+    @classmethod
+    def _known_storage_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("file://", "s3://")):
+            raise ValueError("EMOQ_STORAGE_URL is file:///absolute/folder or s3://bucket[/prefix]")
+        return value
 
     @model_validator(mode="after")
     def _auth_off_only_on_loopback(self) -> Settings:
@@ -170,6 +185,13 @@ class Settings(BaseSettings):
         if self.secret_key is None:
             return None
         return [part.strip() for part in self.secret_key.get_secret_value().split(",") if part.strip()]
+
+    @property
+    def local_storage_dir(self) -> Path | None:
+        """The folder of a file:// store; None for object storage."""
+        if not self.storage_url.startswith("file://"):
+            return None
+        return Path(url2pathname(urlsplit(self.storage_url).path))
 
     @property
     def broker_dir(self) -> Path:

@@ -12,6 +12,7 @@ from shared.db import reset_engine
 from shared.migrate import upgrade_to_head
 from shared.storage import get_storage
 from tests.model_factory import save_tiny_checkpoint
+from tests.s3_server import MotoServer
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -28,6 +29,28 @@ def require_shared_data() -> Path:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_tiny_checkpoint(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """An S3 API served over HTTP by moto in its own process, for the whole session."""
+    from tests.integration.stack import free_port
+
+    server = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log", free_port())
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def embedded_s3(
+    embedded: Settings, s3_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """The embedded default, with audio kept in a fresh bucket of the S3 server instead of a folder."""
+    for name, value in s3_server.env(s3_server.new_bucket()).items():
+        monkeypatch.setenv(name, value)
+    reset_process_state()
+    yield get_settings()
+    reset_process_state()
 
 
 def reset_process_state() -> None:

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import promql_parser
+import pytest
 import yaml
 
 from cli.client import ClientSettings
@@ -26,7 +27,7 @@ def test_every_setting_is_documented_once_and_nothing_else_is() -> None:
     rows = [
         name
         for document in DOCUMENTS
-        for name in re.findall(r"^\| `(EMOQ_[A-Z_]+)`", document.read_text(), re.MULTILINE)
+        for name in re.findall(r"^\| `(EMOQ_[A-Z0-9_]+)`", document.read_text(), re.MULTILINE)
     ]
 
     assert sorted(rows) == sorted(SETTINGS | CLIENT_SETTINGS)
@@ -38,20 +39,47 @@ def test_links_between_the_documents_lead_somewhere() -> None:
             assert (document.parent / target).is_file(), f"{document.name} links to missing {target}"
 
 
-def test_compose_sets_only_real_settings_and_wires_the_services() -> None:
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    services = compose["services"]
+COMPOSE_FILES = ("docker-compose.yml", "docker-compose.workers.yml")
 
-    for name, service in services.items():
+
+@pytest.mark.parametrize("name", COMPOSE_FILES)
+def test_compose_sets_only_real_settings_and_mounts_what_exists(name: str) -> None:
+    compose = yaml.safe_load((ROOT / name).read_text())
+
+    for service_name, service in compose["services"].items():
         for key in service.get("environment", {}):
-            assert not key.startswith("EMOQ_") or key in SETTINGS, f"{name} sets unknown {key}"
+            assert not key.startswith("EMOQ_") or key in SETTINGS, f"{service_name} sets unknown {key}"
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
             if source.startswith("./"):
-                assert (ROOT / source).exists(), f"{name} mounts missing {source}"
+                assert (ROOT / source).exists(), f"{service_name} mounts missing {source}"
             else:
-                assert source in compose["volumes"], f"{name} mounts undeclared volume {source}"
-    assert {"postgres", "redis", "api", "worker", "worker-gpu"} <= set(services)
+                assert source in compose["volumes"], f"{service_name} mounts undeclared volume {source}"
+
+
+def test_the_services_share_no_disk_only_the_servers() -> None:
+    """Audio goes through the object store: no volume is mounted by two services, so any of them may run
+    on another host (docker-compose.workers.yml does that for workers)."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    mounts = [
+        (volume.split(":")[0], name)
+        for name, service in services.items()
+        for volume in service.get("volumes", [])
+        if not volume.startswith("./")
+    ]
+    owners = {source: [name for s, name in mounts if s == source] for source, _ in mounts}
+
+    assert all(len(names) == 1 for names in owners.values()), owners
+    assert services["api"]["depends_on"]["minio-init"]["condition"] == "service_completed_successfully"
+    remote = yaml.safe_load((ROOT / "docker-compose.workers.yml").read_text())
+    assert remote["x-emoq-environment"]["EMOQ_STORAGE_URL"].startswith("s3://")
+    assert "${SERVERS_HOST" in remote["x-emoq-environment"]["EMOQ_BROKER_URL"]
+
+
+def test_compose_wires_the_services() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"postgres", "redis", "minio", "api", "worker", "worker-gpu"} <= set(services)
     assert all("healthcheck" in services[s] for s in ("postgres", "redis"))
     assert services["worker"]["depends_on"]["api"]["condition"] == "service_healthy"
     gpu = services["worker-gpu"]

@@ -54,7 +54,9 @@ def submit(
 def stored_blobs(settings: Settings) -> list[Path]:
     """Audio files in storage, finished or half-written."""
     return (
-        [p for p in settings.storage_dir.rglob("*") if p.is_file()] if settings.storage_dir.exists() else []
+        [p for p in folder.rglob("*") if p.is_file()]
+        if (folder := settings.local_storage_dir) and folder.exists()
+        else []
     )
 
 

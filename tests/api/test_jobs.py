@@ -72,7 +72,7 @@ def test_filename_is_never_a_path(client: TestClient, embedded: Settings, tone_w
     assert response.status_code == 202
     assert response.json()["input"]["filename"] == "evil.wav"
     [blob] = stored_blobs(embedded)
-    assert blob.parent.parent == embedded.storage_dir.resolve()
+    assert blob.parent.parent == embedded.local_storage_dir
 
 
 def test_idempotency_key_returns_the_same_job(client: TestClient, embedded: Settings, tone_wav: Path) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from tests.integration.stack import (
     free_port,
     require_services,
 )
+from tests.rabbitmq import Vhost
+from tests.s3_server import MotoServer
 from tests.webhook_receiver import WebhookReceiver
 
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"emoq-integration-tests-secret!!").decode()
@@ -50,7 +53,40 @@ class RunningService:
         self.celery = create_celery(settings)
 
 
-@pytest.fixture(scope="module", params=["embedded", "postgres"])
+def settings_from(env: dict[str, str]) -> Settings:
+    return Settings(**{k.removeprefix("EMOQ_").lower(): v for k, v in env.items()})
+
+
+@contextmanager
+def servers_env(layout: str, request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The variables that point a stack at its servers: a fresh PostgreSQL database, and Redis, or a
+    RabbitMQ virtual host with audio in a bucket of the S3 test server. Everything is removed after."""
+    require_services("PostgreSQL", "RabbitMQ" if "rabbitmq" in layout else "Redis")
+    database = create_database()
+    env = {"EMOQ_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"}
+    vhost = None
+    try:
+        if "rabbitmq" in layout:
+            vhost = Vhost()
+            s3: MotoServer = request.getfixturevalue("s3_server")
+            env |= {"EMOQ_BROKER_URL": vhost.url, **s3.env(s3.new_bucket())}
+        else:
+            flush_redis()
+            env["EMOQ_BROKER_URL"] = REDIS_URL
+        yield env
+    finally:
+        drop_database(database)
+        if vhost is not None:
+            vhost.delete()
+        else:
+            flush_redis()
+
+
+# embedded: `make run`; postgres+redis: the compose file; postgres+rabbitmq+s3: hosts with no shared disk.
+LAYOUTS = ["embedded", "postgres+redis", "postgres+rabbitmq+s3"]
+
+
+@pytest.fixture(scope="module", params=LAYOUTS)
 def service(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tiny_model: Path
 ) -> Iterator[RunningService]:
@@ -63,18 +99,12 @@ def service(
         "EMOQ_WEBHOOKS_METRICS_PORT": str(free_port()),
         "EMOQ_METRICS_PORT": str(free_port()),
     }
-    database = None
-    if request.param == "postgres":
-        require_services()
-        database = create_database()
-        flush_redis()
-        env |= {
-            "EMOQ_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}",
-            "EMOQ_BROKER_URL": REDIS_URL,
-        }
-    settings = Settings(**{k.removeprefix("EMOQ_").lower(): v for k, v in env.items()})
-    stack = Stack(root, env)
-    try:
+    with ExitStack() as cleanup:
+        if request.param != "embedded":
+            env |= cleanup.enter_context(servers_env(request.param, request))
+        settings = settings_from(env)
+        stack = Stack(root, env)
+        cleanup.callback(stack.close)
         if request.param == "embedded":
             stack.start("emoq-run", "run")
         else:
@@ -83,11 +113,6 @@ def service(
                 stack.start(command, command)
         stack.wait_ready()
         yield RunningService(stack, settings.database_url, settings)
-    finally:
-        stack.close()
-        if database is not None:
-            drop_database(database)
-            flush_redis()
 
 
 @pytest.fixture

@@ -27,9 +27,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def require_services() -> None:
-    """PostgreSQL and Redis run on this project's machines; elsewhere these tests skip, under CI they fail."""
-    missing = [name for name, port in (("PostgreSQL", 5432), ("Redis", 6379)) if not _listening(port)]
+SERVICE_PORTS = {"PostgreSQL": 5432, "Redis": 6379, "RabbitMQ": 5672}
+
+
+def require_services(*names: str) -> None:
+    """PostgreSQL, Redis and RabbitMQ run on this project's machines; elsewhere these tests skip, under CI
+    they fail."""
+    missing = [name for name in names or ("PostgreSQL", "Redis") if not _listening(SERVICE_PORTS[name])]
     if not missing:
         return
     message = f"{' and '.join(missing)} not reachable on 127.0.0.1"
@@ -64,12 +68,13 @@ class Stack:
     def emoq(self, *args: str) -> None:
         subprocess.run([sys.executable, "-m", "cli.main", *args], env=self.env, check=True, timeout=120)
 
-    def start(self, name: str, *args: str, own_group: bool = False) -> None:
-        """``own_group`` makes the process lead a process group, as `timeout` or a service manager does."""
+    def start(self, name: str, *args: str, own_group: bool = False, **env: str) -> None:
+        """``own_group`` makes the process lead a process group, as `timeout` or a service manager does;
+        ``env`` adds to or overrides the stack's variables for this process alone."""
         log = (self.root / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "cli.main", *args],
-            env=self.env,
+            env={**self.env, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             process_group=0 if own_group else None,
@@ -93,7 +98,7 @@ class Stack:
         texts = (p.read_text(errors="replace") for p in sorted(self.root.glob("*.log")))
         return "\n".join(text[-tail:] if tail else text for text in texts)
 
-    def wait_ready(self, timeout: float = 90) -> None:
+    def wait_ready(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

@@ -23,13 +23,9 @@ from tests.bad_audio import (
 )
 from tests.integration.conftest import WEBHOOK_SECRET, RunningService
 from tests.model_factory import LABELS
+from tests.stored_audio import stored_audio
 
 pytestmark = pytest.mark.integration
-
-
-def stored_audio(service: RunningService) -> list[Path]:
-    root = service.settings.storage_dir
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
 def result_rows(service: RunningService, job_id: str) -> int:
@@ -60,7 +56,7 @@ def test_submit_poll_result(service: RunningService, tmp_path: Path, fmt: str) -
     assert len(result["segments"]) >= 70
     assert service.stack.job(job["id"], segments="false")["result"]["segments"] == []
     assert result_rows(service, job["id"]) == 1
-    assert stored_audio(service) == [], "audio is deleted once the job has ended"
+    assert stored_audio(service.settings) == [], "audio is deleted once the job has ended"
 
 
 def test_models_reports_what_workers_serve(service: RunningService) -> None:
@@ -102,7 +98,7 @@ def test_cancel_a_running_job(service: RunningService, tmp_path: Path) -> None:
     assert job["status"] == "cancelled" and job["result"] is None
     assert job["progress"] < 1.0
     assert result_rows(service, job_id) == 0
-    assert stored_audio(service) == []
+    assert stored_audio(service.settings) == []
     # The worker stopped at its next window and is free for the next job.
     follow_up = service.stack.submit(write_tone(tmp_path / "short.wav", fmt="wav", seconds=0.5)).json()["id"]
     assert service.stack.wait_for(follow_up)["status"] == "succeeded"
@@ -117,7 +113,7 @@ def test_bad_input_is_refused_and_leaves_nothing(
     assert response.status_code == bad.status
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == bad.code
-    assert stored_audio(service) == []
+    assert stored_audio(service.settings) == []
 
 
 def test_audio_too_long_found_only_by_decoding_fails_the_job(service: RunningService, tmp_path: Path) -> None:
@@ -131,7 +127,7 @@ def test_audio_too_long_found_only_by_decoding_fails_the_job(service: RunningSer
     assert job["status"] == "failed"
     assert job["error"]["code"] == "audio_too_long"
     assert job["result"] is None
-    assert stored_audio(service) == []
+    assert stored_audio(service.settings) == []
 
 
 def test_worker_never_logs_audio_or_secrets(service: RunningService) -> None:

@@ -19,6 +19,12 @@ from tests.stored_audio import store_placeholder_audio
 DAY = timedelta(days=1)
 
 
+@pytest.fixture(params=["file", "s3"])
+def any_store(request: pytest.FixtureRequest) -> Settings:
+    """The embedded default with audio in a folder, then in an S3 bucket: retention deletes from both."""
+    return request.getfixturevalue("embedded" if request.param == "file" else "embedded_s3")
+
+
 def add_job(
     status: JobStatus,
     *,
@@ -96,8 +102,8 @@ def audio_key(job_id: uuid.UUID) -> str | None:
         return row.audio_key
 
 
-def test_audio_is_deleted_once_its_retention_period_has_passed(embedded: Settings) -> None:
-    settings = embedded.model_copy(update={"audio_retention_seconds": 3600, "result_retention_days": 0})
+def test_audio_is_deleted_once_its_retention_period_has_passed(any_store: Settings) -> None:
+    settings = any_store.model_copy(update={"audio_retention_seconds": 3600, "result_retention_days": 0})
     expired = add_job(JobStatus.SUCCEEDED, ended_ago=timedelta(hours=2), with_audio=True)
     recent = add_job(JobStatus.FAILED, ended_ago=timedelta(minutes=5), with_audio=True)
     running = add_job(JobStatus.PROCESSING, with_audio=True)
@@ -122,8 +128,8 @@ def test_with_no_audio_retention_the_purge_leaves_audio_to_the_job_service(embed
     assert get_storage().exists(storage_key(running))
 
 
-def test_finished_jobs_go_with_their_results_and_webhook_history(embedded: Settings) -> None:
-    settings = embedded.model_copy(update={"result_retention_days": 30})
+def test_finished_jobs_go_with_their_results_and_webhook_history(any_store: Settings) -> None:
+    settings = any_store.model_copy(update={"result_retention_days": 30})
     expired = add_job(JobStatus.SUCCEEDED, ended_ago=31 * DAY, with_result=True, with_audio=True)
     failed = add_job(JobStatus.FAILED, ended_ago=45 * DAY)
     recent = add_job(JobStatus.SUCCEEDED, ended_ago=29 * DAY, with_result=True)

@@ -5,9 +5,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from shared.config import Settings
 from shared.errors import ServiceUnavailable, UploadTooLarge
-from shared.storage import LocalStorage, storage_key
+from shared.storage import open_storage, storage_key
+from shared.storage.local import LocalStorage
 
 
 def files_under(root: Path) -> list[Path]:
@@ -57,3 +60,14 @@ def test_storage_that_is_a_file_is_a_service_error(tmp_path: Path) -> None:
         LocalStorage(tmp_path / "audio").writer(storage_key(uuid.uuid4()), max_bytes=10)
 
     assert excinfo.value.code == "storage_unavailable"
+
+
+def test_the_store_is_chosen_by_url_and_the_old_folder_setting_still_works(tmp_path: Path) -> None:
+    default = Settings(data_dir=tmp_path)
+    deprecated = Settings(data_dir=tmp_path, storage_dir=tmp_path / "old")
+
+    assert default.storage_url == (tmp_path / "audio").resolve().as_uri()
+    assert isinstance(store := open_storage(deprecated), LocalStorage) and store.root == tmp_path / "old"
+    assert Settings(storage_url="s3://bucket/audio").local_storage_dir is None
+    with pytest.raises(ValidationError):
+        Settings(storage_url="ftp://host/audio")
