@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import base64
+import re
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -8,6 +10,9 @@ import pytest
 
 from tests.faults.harness import FAULT_ENV, FaultStack
 from tests.faults.servers import PrivatePostgres, PrivateRedis
+from tests.integration.stack import require_services
+from tests.rabbitmq import Vhost
+from tests.s3_server import MotoServer
 from tests.webhook_receiver import WebhookReceiver
 
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"emoq-fault-tests-webhook-secret!").decode()
@@ -36,6 +41,22 @@ def redis(tmp_path: Path) -> Iterator[PrivateRedis]:
         server.kill()
 
 
+@pytest.fixture(params=["redis", "rabbitmq+s3"])
+def layout(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """Extra variables for make_stack: none (the private Redis, audio on the stack's disk), or a RabbitMQ
+    virtual host with audio in an S3 bucket, the layout of hosts that share no disk."""
+    if request.param == "redis":
+        yield {}
+        return
+    require_services("RabbitMQ")
+    s3: MotoServer = request.getfixturevalue("s3_server")
+    vhost = Vhost()
+    try:
+        yield {"EMOQ_BROKER_URL": vhost.url, **s3.env(s3.new_bucket())}
+    finally:
+        vhost.delete()
+
+
 @pytest.fixture
 def receiver() -> Iterator[WebhookReceiver]:
     with WebhookReceiver(WEBHOOK_SECRET) as running:
@@ -55,7 +76,10 @@ def make_stack(
     stacks: list[FaultStack] = []
 
     def make(**env: str) -> FaultStack:
-        name = f"faults_{request.node.name[:40].lower()}_{len(stacks)}".replace("[", "_").replace("]", "_")
+        # Unique per run: parametrized tests share a prefix longer than the truncated name.
+        name = re.sub(
+            r"\W", "_", f"faults_{request.node.name[:32].lower()}_{len(stacks)}_{uuid.uuid4().hex[:6]}"
+        )
         database_url = postgres.create_database(name)
         stack_env = {
             **FAULT_ENV,

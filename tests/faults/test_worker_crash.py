@@ -21,9 +21,10 @@ BATCH_SIZE = 10
 
 
 def test_kill_9_a_worker_mid_batch_and_every_job_still_ends_once(
-    make_stack: StackFactory, receiver: WebhookReceiver, tmp_path: Path
+    layout: dict[str, str], make_stack: StackFactory, receiver: WebhookReceiver, tmp_path: Path
 ) -> None:
-    stack = make_stack(EMOQ_WORKER_CONCURRENCY="2")
+    """On Redis, and on RabbitMQ with audio in S3 (``layout``, set up first so its servers outlive the stack)."""
+    stack = make_stack(EMOQ_WORKER_CONCURRENCY="2", **layout)
     stack.start_all("api", "worker", "webhooks", "scheduler")
     stack.wait_ready()
     clips = [
