@@ -9,8 +9,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from worker.training.manifest import parse_list
+
+if TYPE_CHECKING:
+    from worker.evaluation.runner import Evaluation
+    from worker.evaluation.scope import LabelScope
+    from worker.inference import AudioClassifier
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,6 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default: the configured one")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
     parser.add_argument("--confusion-png", type=Path, help="also draw the confusion matrix to this PNG")
+    parser.add_argument(
+        "--fit-temperature",
+        action="store_true",
+        help="fit a calibration temperature on these clips (use speakers the model never trained on) and "
+        "write it into the checkpoint's config.json as emoq_temperature; the report then shows ECE with it",
+    )
     parser.set_defaults(handler=run_evaluate)
 
 
@@ -84,6 +96,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     evaluation = evaluate(
         classifier, scored, scope, max_seconds=settings.max_audio_seconds, progress=sys.stderr.isatty()
     )
+    temperature = classifier.temperature
+    if args.fit_temperature:
+        temperature = _fit_and_store(evaluation, scope, classifier, Path(model))
     if args.confusion_png:
         from worker.evaluation.confusion_plot import save_confusion_png
 
@@ -91,11 +106,39 @@ def _evaluate(args: argparse.Namespace) -> int:
         save_confusion_png(evaluation.metrics.confusion, scope.labels, args.confusion_png, title=title)
     if args.json:
         report = as_json(
-            evaluation, scope, model=model, manifest=str(args.manifest), model_labels=classifier.labels
+            evaluation,
+            scope,
+            model=model,
+            manifest=str(args.manifest),
+            model_labels=classifier.labels,
+            temperature=temperature,
         )
         print(json.dumps(report, indent=2))
     else:
-        print(as_text(evaluation, scope, model=model, model_labels=classifier.labels))
+        print(
+            as_text(evaluation, scope, model=model, model_labels=classifier.labels, temperature=temperature)
+        )
         if args.confusion_png:
             print(f"\nconfusion matrix drawn to {args.confusion_png}")
     return 0
+
+
+def _fit_and_store(
+    evaluation: Evaluation, scope: LabelScope, classifier: AudioClassifier, checkpoint: Path
+) -> float:
+    import numpy as np
+
+    from shared.errors import InvalidRequest
+    from worker.calibration import fit_temperature, store_temperature
+
+    if not (checkpoint / "config.json").is_file():
+        raise InvalidRequest(
+            f"--fit-temperature writes into a local checkpoint folder; {checkpoint} is not one"
+        )
+    if scope.restricted:
+        raise InvalidRequest("--fit-temperature needs every model label in play: drop --labels")
+    true = np.array([classifier.labels.index(o.true_label) for o in evaluation.outcomes])
+    temperature = fit_temperature([o.windows for o in evaluation.outcomes], true)
+    store_temperature(checkpoint, temperature)
+    print(f"temperature {temperature:.4f} written to {checkpoint / 'config.json'}", file=sys.stderr)
+    return temperature

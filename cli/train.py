@@ -46,6 +46,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument(
+        "--trim-db",
+        type=float,
+        help="trim leading/trailing audio this many dB below the loudest frame, in training and (stored in "
+        "the checkpoint) at inference (default: no trimming)",
+    )
+    parser.add_argument(
+        "--normalize",
+        choices=["peak"],
+        help="scale each recording to full-scale peak after trimming, in training and at inference",
+    )
     parser.set_defaults(handler=run_train)
 
 
@@ -61,6 +72,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from worker.conditioning import Conditioning
     from worker.training.run import TrainingPlan, train_checkpoint
     from worker.training.trainer import TrainSettings
 
@@ -81,6 +93,9 @@ def _train(args: argparse.Namespace) -> int:
         validation_speakers=[] if args.val_speakers == "none" else (parse_list(args.val_speakers) or None),
         test_speakers=parse_list(args.test_speakers),
         device=args.device,
+        conditioning=Conditioning(trim_db=args.trim_db, normalize=args.normalize)
+        if (args.trim_db is not None or args.normalize)
+        else None,
         command=command_line(args),
     )
     train_checkpoint(plan)
@@ -112,4 +127,7 @@ def command_line(args: argparse.Namespace) -> str:
         words += ["--test-speakers", args.test_speakers]
     for option in ("epochs", "patience", "batch_size", "crops_per_clip", "learning_rate", "seed", "device"):
         words += ["--" + option.replace("_", "-"), str(getattr(args, option))]
+    for option in ("trim_db", "normalize"):
+        if getattr(args, option) is not None:
+            words += ["--" + option.replace("_", "-"), str(getattr(args, option))]
     return shlex.join(words)

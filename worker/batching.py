@@ -130,9 +130,7 @@ class BatchedAnalysis:
                 closing(stream_mono(path, target_rate=rate, max_seconds=self.settings.max_audio_seconds))
             )
             # Decoded ahead, in a thread, while the current pass runs; never held whole.
-            windows = Prefetched(
-                self.classifier.preprocessor.windows(blocks), decode_executor(), chunk=self.max_jobs
-            )
+            windows = Prefetched(self.classifier.windows(blocks), decode_executor(), chunk=self.max_jobs)
             resources.callback(windows.close)
             expected = round(job.duration_s * rate) if job.duration_s else None
             stream = Stream(

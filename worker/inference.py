@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +19,11 @@ from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
 from shared.schemas.results import Classification
 from worker.batcher import Batcher, Stream
+from worker.conditioning import Conditioning, conditioned_windows
 from worker.forward import BatchForward
 from worker.postprocess import summarise
 from worker.precision import Precision, apply_precision, choose_precision
-from worker.preprocess import Preprocessor, max_window_samples, min_input_samples
+from worker.preprocess import Preprocessor, WindowFeatures, max_window_samples, min_input_samples
 from worker.windowing import count_windows
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ class AudioClassifier:
         self.batch_size = batch_size
         self.sampling_rate: int = feature_extractor.sampling_rate
         self.labels: list[str] = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        self.conditioning = Conditioning.from_config(model.config)
+        self.temperature = float(getattr(model.config, "emoq_temperature", None) or 1.0)
         window = round(window_seconds * self.sampling_rate)
         if (most := max_window_samples(feature_extractor)) is not None and window > most:
             window = most
@@ -157,8 +160,16 @@ class AudioClassifier:
     def expected_windows(self, samples: int | None) -> int | None:
         return count_windows(samples, self.window, self.hop) if samples else None
 
+    def windows(self, blocks: Iterable[np.ndarray]) -> Iterator[WindowFeatures]:
+        """A recording's windows, conditioned as the checkpoint asks (times stay the recording's own)."""
+        if self.conditioning is None:
+            return self.preprocessor.windows(blocks)
+        return conditioned_windows(blocks, self.conditioning, self.sampling_rate, self.preprocessor.windows)
+
     def summarise(self, stream: Stream) -> Classification:
-        return summarise(self.labels, self.sampling_rate, stream.seen, stream.probabilities)
+        return summarise(
+            self.labels, self.sampling_rate, stream.seen, stream.probabilities, temperature=self.temperature
+        )
 
     def classify(
         self,
@@ -178,7 +189,7 @@ class AudioClassifier:
         batcher = self.batcher()
         stream = Stream(
             key=None,
-            windows=self.preprocessor.windows(audio),
+            windows=self.windows(audio),
             expected_windows=self.expected_windows(expected_samples),
         )
         batcher.add(stream)

@@ -134,3 +134,56 @@ def test_unknown_speaker_is_an_error_message(
 
     assert code == 2
     assert "zz" in err
+
+
+def test_per_speaker_uar_and_calibration_are_reported(
+    checkpoint: Path, manifest: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = evaluate(["--model", str(checkpoint), "--manifest", str(manifest), "--json"], capsys)
+
+    report = json.loads(out)
+    assert code == 0
+    assert set(report["per_speaker"]) == {"a", "b"}
+    assert report["per_speaker"]["a"]["n"] + report["per_speaker"]["b"]["n"] == report["n"]
+    calibration = report["calibration"]
+    assert calibration["temperature"] == 1.0  # nothing stored: the scores are reported uncalibrated
+    assert calibration["ece"] == calibration["ece_uncalibrated"]
+    assert 0.0 <= calibration["ece"] <= 1.0
+
+
+def test_fit_temperature_writes_it_into_the_checkpoint(
+    manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkpoint = save_tiny_checkpoint(tmp_path / "tiny")
+
+    code, out, err = evaluate(
+        ["--model", str(checkpoint), "--manifest", str(manifest), "--fit-temperature", "--json"], capsys
+    )
+
+    assert code == 0
+    stored = json.loads((checkpoint / "config.json").read_text())["emoq_temperature"]
+    calibration = json.loads(out)["calibration"]
+    assert calibration["temperature"] == pytest.approx(stored, abs=1e-4) and stored != 1.0
+    assert "written to" in err
+
+    again, out, _ = evaluate(["--model", str(checkpoint), "--manifest", str(manifest), "--json"], capsys)
+    assert again == 0 and json.loads(out)["calibration"]["temperature"] == stored
+
+
+def test_fit_temperature_refuses_a_restricted_label_set(
+    checkpoint: Path, manifest: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = evaluate(
+        [
+            "--model",
+            str(checkpoint),
+            "--manifest",
+            str(manifest),
+            "--labels",
+            "sad,angry",
+            "--fit-temperature",
+        ],
+        capsys,
+    )
+
+    assert code == 2 and "--labels" in err

@@ -201,3 +201,30 @@ def test_fine_tuning_starts_from_a_local_checkpoint_with_a_new_head(corpus: Path
     assert model.config.id2label == {0: "angry", 1: "happy", 2: "sad"}
     assert model.config.conv_dim == [16, 16, 16]  # the pretrained encoder, not the preset
     assert f"initialised from: {pretrained}" in (output / "README.md").read_text()
+
+
+def test_conditioning_is_stored_in_the_checkpoint_and_applied_to_training_clips(
+    corpus: Path, tmp_path: Path
+) -> None:
+    from worker.conditioning import Conditioning
+    from worker.training.manifest import read_manifest
+    from worker.training.run import _decode
+
+    output = tmp_path / "conditioned"
+    assert tiny_train(corpus, output, "--val-speakers", "none", "--trim-db", "30", "--normalize", "peak") == 0
+
+    config = json.loads((output / "config.json").read_text())
+    assert config["emoq_preprocessing"] == {"trim_db": 30.0, "normalize": "peak"}
+    assert "--trim-db 30.0 --normalize peak" in (output / "README.md").read_text()
+    classifier = AudioClassifier.load(str(output), device="cpu")
+    assert classifier.conditioning == Conditioning(trim_db=30.0, normalize="peak")
+
+    # A training clip with a quiet second before it is trimmed and scaled exactly as inference will.
+    wave = np.concatenate([np.zeros(RATE, dtype=np.float32), 0.2 * np.ones(RATE, dtype=np.float32)])
+    sf.write(tmp_path / "lead.flac", wave, RATE)
+    (tmp_path / "m.csv").write_text("path,label,speaker\nlead.flac,sad,s1\n")
+    decoded = _decode(read_manifest(tmp_path / "m.csv"), ["sad"], classifier.conditioning)
+    assert decoded is not None
+    assert len(decoded.waveforms[0]) < 1.2 * RATE and np.max(np.abs(decoded.waveforms[0])) == pytest.approx(
+        1.0
+    )

@@ -1,7 +1,7 @@
 """Regression guard for the model the project ships: its UAR on held-out EmoDB speakers must not fall.
 
-It runs the real service path (``AudioClassifier.load`` on the shipped folder, ``decode_to_mono``, windowed
-``classify``) on every clip of the two EmoDB speakers the model never saw in training or model selection.
+It runs the real service path (``AudioClassifier.load`` on the shipped folder, ``stream_mono``, the
+checkpoint's conditioning, windowed ``classify``, its temperature) on every clip of the two EmoDB speakers the model never saw in training or model selection.
 """
 
 import os
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from shared.config import SHIPPED_MODEL, get_settings
+from worker.conditioning import Conditioning
 from worker.evaluation.runner import evaluate
 from worker.evaluation.scope import resolve_scope
 from worker.inference import AudioClassifier
@@ -18,10 +19,15 @@ from worker.training.manifest import labels_of, read_manifest
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 TEST_SPEAKERS = ("emodb_14", "emodb_15")  # the card's test split; see models/emoq-emodb-small/README.md
 EXPECTED_CLIPS = 125
-# Measured UAR on these 125 clips: 0.608 (see the model card). The floor sits 0.10 below it: CPU thread
-# counts and library versions move a few clips between classes (about 0.01-0.03), while a real regression
-# (wrong windowing, normalisation or label order) drops UAR towards chance, 0.14.
+# Measured UAR on these 125 clips: 0.612 with the shipped conditioning and temperature (0.608 without;
+# see the model card). The floor sits 0.10 below it: CPU thread counts and library versions move a few
+# clips between classes (about 0.01-0.03), while a real regression (wrong windowing, normalisation,
+# trimming offsets or label order) drops UAR towards chance, 0.14.
 UAR_FLOOR = 0.50
+# Measured 15-bin ECE of the reported scores: 0.101 (0.116 at temperature 1). Scores that stopped
+# meaning what they say (a temperature applied twice or not at all, a softmax of a softmax) move it
+# well past this.
+ECE_CEILING = 0.20
 
 
 @pytest.mark.data
@@ -42,3 +48,7 @@ def test_shipped_model_keeps_its_uar_on_held_out_speakers() -> None:
     assert len(clips) == EXPECTED_CLIPS and not result.failures
     assert classifier.labels == ["angry", "bored", "disgust", "fear", "happy", "neutral", "sad"]
     assert result.metrics.uar >= UAR_FLOOR, f"UAR {result.metrics.uar:.3f} fell below {UAR_FLOOR}"
+    assert classifier.conditioning == Conditioning(trim_db=40, normalize="peak")
+    assert classifier.temperature == pytest.approx(1.0204)
+    ece = result.calibration_error(classifier.labels, scope.labels, classifier.temperature)
+    assert ece <= ECE_CEILING, f"ECE {ece:.3f} rose above {ECE_CEILING}"

@@ -6,8 +6,25 @@ from worker.evaluation.runner import Evaluation
 from worker.evaluation.scope import LabelScope
 
 
+def calibration(
+    evaluation: Evaluation, scope: LabelScope, model_labels: list[str], temperature: float
+) -> dict:
+    """15-bin ECE of the scores as reported (at the checkpoint's temperature) and uncalibrated (at 1)."""
+    return {
+        "temperature": temperature,
+        "ece_uncalibrated": evaluation.calibration_error(model_labels, scope.labels, 1.0),
+        "ece": evaluation.calibration_error(model_labels, scope.labels, temperature),
+    }
+
+
 def as_json(
-    evaluation: Evaluation, scope: LabelScope, *, model: str, manifest: str, model_labels: list[str]
+    evaluation: Evaluation,
+    scope: LabelScope,
+    *,
+    model: str,
+    manifest: str,
+    model_labels: list[str],
+    temperature: float = 1.0,
 ) -> dict[str, object]:
     metrics = evaluation.metrics
     return {
@@ -26,6 +43,11 @@ def as_json(
             for label, c in zip(scope.labels, metrics.per_class, strict=True)
         },
         "confusion": metrics.confusion.tolist(),
+        "per_speaker": {
+            speaker: {"n": m.n, "uar": m.uar, "accuracy": m.accuracy}
+            for speaker, m in evaluation.per_speaker(scope.labels).items()
+        },
+        "calibration": calibration(evaluation, scope, model_labels, temperature) if metrics.n else None,
         "audio_seconds": evaluation.audio_seconds,
         "wall_seconds": evaluation.wall_seconds,
         "audio_seconds_per_second": evaluation.audio_seconds_per_second,
@@ -46,7 +68,14 @@ def scope_note(scope: LabelScope, model_labels: list[str]) -> str | None:
     return "; ".join(notes) or None
 
 
-def as_text(evaluation: Evaluation, scope: LabelScope, *, model: str, model_labels: list[str]) -> str:
+def as_text(
+    evaluation: Evaluation,
+    scope: LabelScope,
+    *,
+    model: str,
+    model_labels: list[str],
+    temperature: float = 1.0,
+) -> str:
     metrics = evaluation.metrics
     width = max(len(label) for label in scope.labels) + 2
     lines = [f"model {model}: {metrics.n} clips, {evaluation.audio_seconds:.0f} s of audio"]
@@ -61,6 +90,18 @@ def as_text(evaluation: Evaluation, scope: LabelScope, *, model: str, model_labe
         f"accuracy  {metrics.accuracy:.3f}",
         f"macro-F1  {metrics.macro_f1:.3f}",
         f"speed     {evaluation.audio_seconds_per_second:.0f} s of audio per second",
+    ]
+    if metrics.n:
+        ece = calibration(evaluation, scope, model_labels, temperature)
+        lines.append(
+            f"ECE       {ece['ece']:.3f} at temperature {temperature:.3f} "
+            f"({ece['ece_uncalibrated']:.3f} uncalibrated, 15 bins)"
+        )
+    per_speaker = evaluation.per_speaker(scope.labels)
+    if len(per_speaker) > 1:
+        lines += ["", "per speaker"]
+        lines += [f"  {speaker}: UAR {m.uar:.3f} over {m.n} clips" for speaker, m in per_speaker.items()]
+    lines += [
         "",
         f"{'label':<{width}}precision  recall     F1  support",
     ]

@@ -11,6 +11,8 @@ import numpy as np
 
 from shared.audio import stream_mono
 from shared.errors import AudioError
+from shared.schemas.results import Classification
+from worker.calibration import ClipWindows, apply_temperature, expected_calibration_error
 from worker.evaluation.metrics import Metrics, compute_metrics
 from worker.evaluation.scope import LabelScope
 from worker.inference import AudioClassifier
@@ -23,6 +25,7 @@ class ClipOutcome:
     true_label: str  # in the model's vocabulary
     predicted_label: str  # best among the scored labels
     audio_seconds: float
+    windows: ClipWindows  # the scored windows at temperature 1, for calibration
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,22 @@ class Evaluation:
     @property
     def audio_seconds_per_second(self) -> float:
         return self.audio_seconds / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    def per_speaker(self, labels: list[str]) -> dict[str, Metrics]:
+        """Metrics of each speaker's clips on their own (empty when the manifest names no speakers)."""
+        speakers = sorted({o.clip.speaker for o in self.outcomes if o.clip.speaker})
+        return {
+            speaker: _metrics([o for o in self.outcomes if o.clip.speaker == speaker], labels)
+            for speaker in speakers
+        }
+
+    def calibration_error(self, model_labels: list[str], scored: list[str], temperature: float) -> float:
+        """15-bin ECE of the reported scores at ``temperature``, over the scored labels (renormalised
+        when the evaluation is restricted to some of the model's labels)."""
+        columns = [model_labels.index(label) for label in scored]
+        rows = np.stack([o.windows.at_temperature(temperature)[columns] for o in self.outcomes])
+        true = np.array([scored.index(o.true_label) for o in self.outcomes])
+        return expected_calibration_error(rows / rows.sum(axis=1, keepdims=True), true)
 
 
 def best_label(scores: Iterable[object], allowed: list[str]) -> str:
@@ -65,13 +84,32 @@ def evaluate(
         seconds = result.segments[-1].end_s
         audio_seconds += seconds
         outcomes.append(
-            ClipOutcome(clip, scope.mapping[clip.label], best_label(result.scores, scope.labels), seconds)
+            ClipOutcome(
+                clip,
+                scope.mapping[clip.label],
+                best_label(result.scores, scope.labels),
+                seconds,
+                scored_windows(result, classifier.labels, classifier.temperature),
+            )
         )
     wall_seconds = time.perf_counter() - started
-    index = {label: i for i, label in enumerate(scope.labels)}
-    metrics = compute_metrics(
+    return Evaluation(_metrics(outcomes, scope.labels), outcomes, failures, audio_seconds, wall_seconds)
+
+
+def scored_windows(result: Classification, labels: list[str], temperature: float) -> ClipWindows:
+    """A result's scored windows with the temperature taken back out (a temperature of 1/T undoes T)."""
+    scored = [segment for segment in result.segments if segment.scores]
+    rows = np.array(
+        [[{s.label: s.score for s in segment.scores}[label] for label in labels] for segment in scored]
+    )
+    durations = np.array([segment.end_s - segment.start_s for segment in scored])
+    return ClipWindows(apply_temperature(rows, 1.0 / temperature), durations)
+
+
+def _metrics(outcomes: list[ClipOutcome], labels: list[str]) -> Metrics:
+    index = {label: i for i, label in enumerate(labels)}
+    return compute_metrics(
         np.array([index[o.true_label] for o in outcomes], dtype=np.int64),
         np.array([index[o.predicted_label] for o in outcomes], dtype=np.int64),
-        len(scope.labels),
+        len(labels),
     )
-    return Evaluation(metrics, outcomes, failures, audio_seconds, wall_seconds)

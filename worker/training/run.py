@@ -16,6 +16,7 @@ import torch
 
 from shared.audio import decode_to_mono
 from shared.config import get_settings
+from worker.conditioning import Conditioning
 from worker.inference import resolve_device
 from worker.training.architecture import SAMPLING_RATE, build_model, feature_extractor
 from worker.training.card import CardFacts, describe_architecture, render_card
@@ -37,6 +38,9 @@ class TrainingPlan:
     validation_speakers: list[str] | None = None
     test_speakers: list[str] = field(default_factory=list)
     device: str = "auto"
+    # Stored in the checkpoint (emoq_preprocessing): training clips are conditioned with it here, and
+    # validation, evaluation and the worker read it back from the config, so all four agree.
+    conditioning: Conditioning | None = None
     command: str = ""  # how to repeat the run, for the model card
 
 
@@ -55,11 +59,16 @@ def train_checkpoint(plan: TrainingPlan, report: Callable[[str], None] = print) 
         report(
             f"{part}: {len(getattr(split, part))} clips, speakers {', '.join(split.speakers(part)) or '-'}"
         )
+    # Only the training clips are conditioned up front: validation and test clips go through the
+    # worker's classifier, which conditions them itself from the checkpoint's config.
     train_set, validation_set, test_set = (
-        _decode(getattr(split, part), labels) for part in ("train", "validation", "test")
+        _decode(getattr(split, part), labels, plan.conditioning if part == "train" else None)
+        for part in ("train", "validation", "test")
     )
 
     model = build_model(labels, preset=plan.config_preset, init_from=plan.init_from, **plan.config_overrides)
+    if plan.conditioning is not None:
+        model.config.emoq_preprocessing = plan.conditioning.as_config()
     extractor = feature_extractor()
     device = resolve_device(plan.device)
     result = train(
@@ -100,11 +109,13 @@ def train_checkpoint(plan: TrainingPlan, report: Callable[[str], None] = print) 
     return result
 
 
-def _decode(clips: list[Clip], labels: list[str]) -> LabelledAudio | None:
+def _decode(clips: list[Clip], labels: list[str], conditioning: Conditioning | None) -> LabelledAudio | None:
     """The clips as waveforms in memory with their label indices; None for an empty part."""
     if not clips:
         return None
     max_seconds = get_settings().max_audio_seconds
     # The service's own decoder, so training sees exactly the samples inference will see.
     waveforms = [decode_to_mono(c.path, target_rate=SAMPLING_RATE, max_seconds=max_seconds) for c in clips]
+    if conditioning is not None:
+        waveforms = [conditioning.apply(wave, SAMPLING_RATE)[0] for wave in waveforms]
     return LabelledAudio(waveforms, [labels.index(c.label) for c in clips])
