@@ -3,6 +3,7 @@ with a real tiny checkpoint: jobs share forward passes, and each still ends once
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,9 +26,11 @@ from shared.models.base import utcnow
 from shared.storage import get_storage, storage_key
 from tests.conftest import reset_process_state
 from tests.integration.stack import create_database, drop_database, require_services
+from tests.model_factory import save_tiny_checkpoint
 from tests.worker.test_inference import RATE, speechlike
 from worker import batching, lease_keeper
 from worker.analysis import analyze_job
+from worker.calibration import store_temperature
 from worker.inference import AudioClassifier
 from worker.preprocess import Features
 
@@ -100,6 +103,39 @@ def test_one_task_runs_the_queued_jobs_in_shared_passes_each_as_if_alone(
         assert result.model_precision == "fp32"
     # Their own messages, arriving later, find them finished and are dropped.
     assert run(jobs[1], classifier, embedded) is ClaimOutcome.DONE
+
+
+def test_batched_jobs_are_conditioned_and_calibrated_as_the_checkpoint_asks(
+    embedded: Settings, tmp_path: Path
+) -> None:
+    checkpoint = save_tiny_checkpoint(tmp_path / "conditioned")
+    config = json.loads((checkpoint / "config.json").read_text())
+    config["emoq_preprocessing"] = {"trim_db": 30, "normalize": "peak"}
+    (checkpoint / "config.json").write_text(json.dumps(config))
+    store_temperature(checkpoint, 2.0)
+    classifier = AudioClassifier.load(str(checkpoint), device="cpu", window_seconds=1.0, batch_size=8)
+    quiet = np.zeros(RATE, dtype=np.float32)
+    clips = [
+        np.concatenate([quiet, speechlike(seconds, seed=i), quiet]) for i, seconds in enumerate((1.2, 2.0))
+    ]
+    jobs = [queue_job(tmp_path, clip) for clip in clips]
+
+    assert run(jobs[0], classifier, embedded) is ClaimOutcome.CLAIMED
+
+    for job_id in jobs:
+        # The upload as stored (16-bit WAV), which peak normalisation scales along with its rounding.
+        expected = classifier.classify(sf.read(tmp_path / f"{job_id}.wav", dtype="float32")[0])
+        row, result = stored(job_id)
+        assert row.status == JobStatus.SUCCEEDED
+        # The trimmed second of silence is a silent segment at the start: times are the upload's own.
+        assert result.segments[0]["silent"] and result.segments[0]["start_s"] == 0.0
+        assert result.segments[0]["end_s"] == pytest.approx(1.0, abs=0.13)
+        assert [(s["start_s"], s["end_s"]) for s in result.segments] == [
+            (s.start_s, s.end_s) for s in expected.segments
+        ]
+        assert {s["label"]: s["score"] for s in result.scores} == pytest.approx(
+            {s.label: s.score for s in expected.scores}, abs=1e-5
+        )
 
 
 def test_single_jobs_are_claimed_before_jobs_of_batches_and_no_more_than_asked(
