@@ -50,16 +50,21 @@ def resolve_device(device: str) -> torch.device:
 
 
 def identify(model: str, config_commit: str | None, precision: Precision) -> ModelIdentity:
-    """A local checkpoint is named by its folder and revised by its weights' hash; a hub one by its commit."""
+    """A local checkpoint is named by its folder and revised by the hash of its weights and its
+    config.json (the temperature and input conditioning live there and change the scores); a hub one by
+    its commit."""
     path = Path(model)
     if path.is_dir():
         weights = next((p for p in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin"))), None)
         if weights is None:
             return ModelIdentity(id=path.name, revision="unknown", precision=precision.value)
-        # Streamed in chunks: weights can be gigabytes, and only the digest is needed.
-        with weights.open("rb") as file:
-            digest = hashlib.file_digest(file, "sha256").hexdigest()
-        return ModelIdentity(id=path.name, revision=digest[:12], precision=precision.value)
+        digest = hashlib.sha256()
+        for part in (weights, path / "config.json"):
+            if part.is_file():
+                # Streamed in chunks: weights can be gigabytes, and only the digest is needed.
+                with part.open("rb") as file:
+                    digest.update(hashlib.file_digest(file, "sha256").digest())
+        return ModelIdentity(id=path.name, revision=digest.hexdigest()[:12], precision=precision.value)
     return ModelIdentity(id=model, revision=config_commit or "unknown", precision=precision.value)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from transformers import pipeline
 
 from shared.errors import AudioError, ModelError
 from tests.model_factory import LABELS, save_tiny_checkpoint
+from worker.calibration import store_temperature
 from worker.inference import AudioClassifier, InferenceStopped, ModelIdentity, identify
 from worker.precision import Precision
 from worker.preprocess import Features
@@ -141,7 +143,10 @@ def test_weights_are_hashed_as_a_stream_not_read_whole(
     checkpoint: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     [weights] = checkpoint.glob("*.safetensors")
-    expected = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+    expected = hashlib.sha256(
+        hashlib.sha256(weights.read_bytes()).digest()
+        + hashlib.sha256((checkpoint / "config.json").read_bytes()).digest()
+    ).hexdigest()[:12]
 
     def read_whole(self: Path) -> bytes:
         raise AssertionError(f"{self} read into memory whole")
@@ -151,6 +156,16 @@ def test_weights_are_hashed_as_a_stream_not_read_whole(
     assert identify(str(checkpoint), None, Precision.FP32) == ModelIdentity(
         id=checkpoint.name, revision=expected, precision="fp32"
     )
+
+
+def test_a_new_temperature_is_a_new_revision(checkpoint: Path, tmp_path: Path) -> None:
+    # The scores change with the config's temperature or conditioning, so results must say which ran.
+    before = identify(str(checkpoint), None, Precision.FP32).revision
+    copy = tmp_path / checkpoint.name
+    shutil.copytree(checkpoint, copy)
+    store_temperature(copy, 1.5)
+
+    assert identify(str(copy), None, Precision.FP32).revision != before
 
 
 def test_out_of_memory_halves_the_batch_instead_of_retrying(
