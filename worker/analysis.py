@@ -42,6 +42,8 @@ def analyze_job(
     owner = uuid.uuid4().hex
     with session_scope() as session:
         if (settled := lease.nothing_to_do(session, job_id)) is not None:
+            if settled is ClaimOutcome.DONE:
+                log.info("job has already ended; dropping this duplicate delivery")
             return settled
     with session_scope() as session:
         # A job whose workers keep dying (it crashes them) ends here instead of starting once more.
