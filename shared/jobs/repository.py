@@ -108,6 +108,20 @@ def count_active(session: Session, caller: Caller) -> int:
     return session.scalar(query) or 0
 
 
+def _claimed_by(owner: str, lease_seconds: int) -> dict[str, Any]:
+    """What a claim writes, whether it takes one job or several."""
+    now = utcnow()
+    return {
+        "status": JobStatus.PROCESSING,
+        "lease_owner": owner,
+        "lease_expires_at": now + timedelta(seconds=lease_seconds),
+        "attempts": Job.attempts + 1,
+        "started_at": now,
+        "progress": 0.0,
+        "updated_at": now,
+    }
+
+
 def claim(session: Session, job_id: uuid.UUID, *, owner: str, lease_seconds: int) -> bool:
     """Take the job if it is queued or its lease has expired. Atomic: one UPDATE decides."""
     now = utcnow()
@@ -118,15 +132,7 @@ def claim(session: Session, job_id: uuid.UUID, *, owner: str, lease_seconds: int
     result = session.execute(
         update(Job)
         .where(Job.id == job_id, claimable)
-        .values(
-            status=JobStatus.PROCESSING,
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
-            attempts=Job.attempts + 1,
-            started_at=now,
-            progress=0.0,
-            updated_at=now,
-        )
+        .values(_claimed_by(owner, lease_seconds))
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -138,7 +144,6 @@ def claim_queued(session: Session, *, owner: str, lease_seconds: int, limit: int
     with, so jobs given by URL run from their own message. On PostgreSQL, rows another worker is
     claiming at the same moment are skipped, not waited for; SQLite has one writer at a time anyway.
     Returns the claimed rows' id, audio_key, duration_s and declared_duration_s."""
-    now = utcnow()
     candidates = (
         select(Job.id)
         .where(Job.status == JobStatus.QUEUED, Job.audio_url.is_(None), Job.audio_key.is_not(None))
@@ -151,15 +156,7 @@ def claim_queued(session: Session, *, owner: str, lease_seconds: int, limit: int
     claimed = session.execute(
         update(Job)
         .where(Job.id == candidates.c.id, Job.status == JobStatus.QUEUED)
-        .values(
-            status=JobStatus.PROCESSING,
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
-            attempts=Job.attempts + 1,
-            started_at=now,
-            progress=0.0,
-            updated_at=now,
-        )
+        .values(_claimed_by(owner, lease_seconds))
         .returning(Job.id, Job.audio_key, Job.duration_s, Job.declared_duration_s)
         .execution_options(synchronize_session=False)
     )
