@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
+from shared.results.interpretation import Interpretation
 from shared.schemas.results import Classification
 from worker.batcher import Batcher, Stream
 from worker.forward import BatchForward
@@ -83,6 +84,9 @@ class AudioClassifier:
         self.batch_size = batch_size
         self.sampling_rate: int = feature_extractor.sampling_rate
         self.labels: list[str] = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        self.model_config: dict[str, object] = model.config.to_dict()
+        # Set by whoever knows the settings; without it results carry the scores alone.
+        self.interpretation: Interpretation | None = None
         window = round(window_seconds * self.sampling_rate)
         if (most := max_window_samples(feature_extractor)) is not None and window > most:
             window = most
@@ -158,7 +162,8 @@ class AudioClassifier:
         return count_windows(samples, self.window, self.hop) if samples else None
 
     def summarise(self, stream: Stream) -> Classification:
-        return summarise(self.labels, self.sampling_rate, stream.seen, stream.probabilities)
+        classification = summarise(self.labels, self.sampling_rate, stream.seen, stream.probabilities)
+        return self.interpretation.apply(classification) if self.interpretation else classification
 
     def classify(
         self,
