@@ -99,10 +99,6 @@ def test_predict_takes_only_an_uploaded_file(client: TestClient) -> None:
     assert as_json.status_code >= 400 and as_json.headers["content-type"] == "application/problem+json"
 
 
-def test_head_slash_answers_200(client: TestClient) -> None:
-    assert client.head("/").status_code == 200
-
-
 def test_cors_is_off_unless_origins_are_configured(
     embedded: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
