@@ -37,11 +37,12 @@ class Interpretation:
         """The threshold comes from ``EMOQ_LOW_CONFIDENCE`` if set, else from the model's calibration
         (``emoq_low_confidence`` in its config), else ``DEFAULT_LOW_CONFIDENCE``; the circumplex
         placements from ``emoq_circumplex`` in its config over the defaults."""
-        threshold = low_confidence
+        calibrated = model_config.get("emoq_low_confidence")
+        threshold = low_confidence if low_confidence is not None else calibrated
         if threshold is None:
-            threshold = float(model_config.get("emoq_low_confidence") or DEFAULT_LOW_CONFIDENCE)
+            threshold = DEFAULT_LOW_CONFIDENCE
         return cls(
-            low_confidence=threshold,
+            low_confidence=float(threshold),
             episode_min_seconds=episode_min_seconds,
             episode_switch_margin=episode_switch_margin,
             places=placements_for(labels, model_config.get("emoq_circumplex")),

@@ -122,6 +122,7 @@ def test_threshold_comes_from_settings_then_model_calibration_then_default() -> 
     assert threshold(Settings(), {}) == DEFAULT_LOW_CONFIDENCE
     assert threshold(Settings(), {"emoq_low_confidence": 0.62}) == 0.62
     assert threshold(Settings(low_confidence=0.3), {"emoq_low_confidence": 0.62}) == 0.3
+    assert threshold(Settings(), {"emoq_low_confidence": 0.0}) == 0.0, "a calibrated 0 is a value, not unset"
 
 
 def test_interpretation_flags_the_result_and_each_window() -> None:

@@ -180,6 +180,7 @@ def test_several_dropped_files_make_a_batch_with_counts_a_table_and_a_csv(
             label = job["result"]["dominant"]["label"]
             expect(row.locator(".emotion")).to_have_attribute("data-label", label)
             expect(row.locator(".emotion")).to_have_text(label.capitalize())
+            expect(row.locator(".low-confidence")).to_have_count(1 if job["result"]["low_confidence"] else 0)
         else:
             expect(row.locator("code")).to_have_text(job["error"]["code"])
             expect(row).to_contain_text(job["error"]["message"])
@@ -193,6 +194,9 @@ def test_several_dropped_files_make_a_batch_with_counts_a_table_and_a_csv(
     assert sorted(row["file"] for row in table) == sorted(path.name for path in files)
     assert {row["file"]: row["dominant_label"] for row in table if row["status"] == "succeeded"} == {
         name: job["result"]["dominant"]["label"] for name, job in by_file.items() if job["result"]
+    }
+    assert {row["file"]: row["low_confidence"] for row in table if row["status"] == "succeeded"} == {
+        name: str(job["result"]["low_confidence"]).lower() for name, job in by_file.items() if job["result"]
     }
     screenshot(page, "batch-light")
 
