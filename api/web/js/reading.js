@@ -2,6 +2,8 @@
 
 import { displayLabel, el, formatPercent } from "./format.js";
 
+// The margin is a difference of two percentages: percentage points, not a percent of anything.
+const points = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const signed = new Intl.NumberFormat(undefined, {
   signDisplay: "always",
   minimumFractionDigits: 2,
@@ -20,7 +22,7 @@ export function renderReading(result) {
         el("span", {
           class: "confidence-margin",
           text: runnerUp
-            ? `${formatPercent(result.confidence.margin)} ahead of ${displayLabel(runnerUp.label)}`
+            ? `${points.format(result.confidence.margin * 100)} points ahead of ${displayLabel(runnerUp.label)}`
             : formatPercent(result.confidence.score),
         }),
         result.low_confidence ? el("span", { class: "tag low-confidence", text: "low confidence" }) : null,
