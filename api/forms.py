@@ -37,22 +37,21 @@ def parse_http_url(raw: str | None, *, field: str) -> str | None:
     return raw
 
 
-def openapi_body(form_fields: dict[str, str], json_model: type[BaseModel], *, files: str) -> dict[str, Any]:
+def openapi_body(
+    form_fields: dict[str, str], json_model: type[BaseModel] | None, *, files: str
+) -> dict[str, Any]:
     """The OpenAPI request body of a route that reads its body itself: a multipart form or JSON.
 
     ``form_fields`` maps text fields to their descriptions; ``files`` names the file field ("file" for
-    one, "files" for many)."""
+    one, "files" for many); without ``json_model`` the route takes only the form."""
     binary = {"type": "string", "format": "binary"}
     file_schema = {"type": "array", "items": binary} if files == "files" else binary
     properties = {files: {**file_schema, "description": "The audio"}} | {
         name: {"type": "string", "description": description} for name, description in form_fields.items()
     }
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {"schema": {"type": "object", "properties": properties}},
-                "application/json": {"schema": json_model.model_json_schema()},
-            },
-        }
+    content: dict[str, Any] = {
+        "multipart/form-data": {"schema": {"type": "object", "properties": properties}}
     }
+    if json_model is not None:
+        content["application/json"] = {"schema": json_model.model_json_schema()}
+    return {"requestBody": {"required": True, "content": content}}

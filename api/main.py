@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from api.deps import client_route_dependencies, require_admin_scope, require_jobs_scope
 from api.metrics import install_metrics
 from api.problems import PROBLEM_RESPONSES, install_problem_handlers
-from api.routes import batches, deliveries, health, jobs, models, web, webhook_secret
+from api.routes import batches, deliveries, health, jobs, models, predict, web, webhook_secret
 from shared.config import get_settings
 from shared.logs import configure_logging
 
@@ -25,11 +26,20 @@ def create_app() -> FastAPI:
     )
     settings = get_settings()
     install_problem_handlers(app)
+    if origins := settings.cors_origin_list:
+        # Bearer keys, not cookies: credentials stay off, so no origin can ride a browser's session.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "HEAD", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Prefer"],
+            expose_headers=["Location", "Preference-Applied", "Idempotent-Replayed", "Retry-After"],
+        )
     install_metrics(app, settings)
     app.include_router(health.router)
     app.include_router(web.router)
     # Authentication happens here, once for every client route, not in each handler.
-    for router in (jobs.router, deliveries.router, batches.router, models.router):
+    for router in (jobs.router, predict.router, deliveries.router, batches.router, models.router):
         app.include_router(router, dependencies=client_route_dependencies(settings, require_jobs_scope))
     app.include_router(
         webhook_secret.router, dependencies=client_route_dependencies(settings, require_admin_scope)

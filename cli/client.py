@@ -207,11 +207,15 @@ def _result_rows(client: httpx.Client, batch_id: str) -> list[dict[str, Any]]:
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
-    """One line per finished job: its file, status, and dominant emotion and score (or error code)."""
+    """One line per finished job: its file, status, dominant emotion and score (or error code), the
+    score's margin over the runner-up and whether it falls below the server's confidence threshold."""
     writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
-    writer.writerow(["file", "status", "dominant", "score"])
+    writer.writerow(["file", "status", "dominant", "score", "margin", "low_confidence"])
     for row in rows:
-        dominant = (row.get("result") or {}).get("dominant") or {}
+        result = row.get("result") or {}
+        dominant = result.get("dominant") or {}
+        confidence = result.get("confidence") or {}
+        low = result.get("low_confidence")
         error = (row.get("error") or {}).get("code", "")
         writer.writerow(
             [
@@ -219,6 +223,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
                 row["status"],
                 dominant.get("label", error),
                 f"{dominant['score']:.3f}" if dominant else "",
+                f"{confidence['margin']:.3f}" if confidence else "",
+                "" if low is None else str(low).lower(),
             ]
         )
 
@@ -266,6 +272,18 @@ def _print_job(job: dict[str, Any]) -> None:
         error = job.get("error") or {}
         print(f"{name}: {job['status']} {error.get('code', '')} {error.get('message', '')}".rstrip())
         return
-    print(f"{name}: {job['result']['dominant']['label']}")
-    for score in job["result"]["scores"]:
+    result = job["result"]
+    flag = " (low confidence)" if result.get("low_confidence") else ""
+    print(f"{name}: {result['dominant']['label']}{flag}")
+    for score in result["scores"]:
         print(f"  {score['label']:<10} {score['score']:6.3f}  {'#' * round(score['score'] * 40)}")
+    if confidence := result.get("confidence"):
+        print(f"  confidence {confidence['score']:.3f}, margin {confidence['margin']:.3f}")
+    if affect := result.get("affect"):
+        print(f"  arousal {affect['arousal']:+.2f}, valence {affect['valence']:+.2f} (derived)")
+    for episode in result.get("episodes") or []:
+        dominant = episode["dominant"]
+        print(
+            f"  {episode['start_s']:8.2f}-{episode['end_s']:<8.2f} {dominant['label']:<10}"
+            f" {dominant['score']:6.3f}"
+        )

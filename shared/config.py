@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     window_seconds: float | None = Field(default=None, gt=0)
     hop_seconds: float | None = Field(default=None, gt=0)
     silence_dbfs: float = -50.0
+    # None: the model's calibrated threshold (emoq_low_confidence in its config), else 0.5.
+    low_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    episode_min_seconds: float = Field(default=3.0, ge=0.0)
+    episode_switch_margin: float = Field(default=0.1, ge=0.0, le=1.0)
 
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
     max_audio_seconds: float = Field(default=3600.0, gt=0)
@@ -80,6 +84,10 @@ class Settings(BaseSettings):
     auth_disabled: bool = False
     rate_limit_per_minute: int = Field(default=600, ge=1, description="Jobs created per key per minute")
     max_active_jobs_per_key: int = Field(default=10000, ge=1, description="Queued + processing per key")
+
+    # How long `Prefer: wait=N` on POST /v1/jobs, and POST /predict, may hold a request open.
+    max_wait_seconds: int = Field(default=30, ge=0, le=600)
+    cors_origins: str = Field(default="", description="Comma-separated origins allowed by CORS; empty: none")
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -168,6 +176,10 @@ class Settings(BaseSettings):
     @property
     def private_host_allowlist(self) -> list[str]:
         return [part.strip() for part in self.allowed_private_hosts.split(",") if part.strip()]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [part.strip() for part in self.cors_origins.split(",") if part.strip()]
 
     @property
     def loopback_development(self) -> bool:

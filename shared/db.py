@@ -71,6 +71,15 @@ def on_rollback(session: Session, callback: Callable[[], None]) -> None:
     session.info.setdefault(ON_ROLLBACK, []).append(callback)
 
 
+def commit_now(session: Session) -> None:
+    """Commit before the scope ends and run what waited on the commit (sending tasks): for a request
+    that goes on to wait for the job it has just created."""
+    session.commit()
+    session.info.pop(ON_ROLLBACK, None)
+    for callback in session.info.pop(AFTER_COMMIT, []):
+        callback()
+
+
 @contextmanager
 def session_scope() -> Iterator[Session]:
     session = get_sessionmaker()()

@@ -140,3 +140,38 @@ class ModelError(EmoQError):
 
     code = "model_error"
     title = "Model error"
+
+
+class JobUnfinished(EmoQError):
+    """A synchronous answer was asked for and the job did not end in time; it goes on, and can be polled."""
+
+    code = "job_unfinished"
+    status = 504
+    title = "Job not finished in time"
+
+    def __init__(self, message: str, *, job_id: str) -> None:
+        super().__init__(message)
+        self.job_id = job_id
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Location": f"/v1/jobs/{self.job_id}"}
+
+    @property
+    def extensions(self) -> dict[str, str]:
+        return {"job_id": self.job_id}
+
+
+class JobEndedUnscored(EmoQError):
+    """A synchronous answer was asked for and the job failed or was cancelled: its own code is the answer."""
+
+    status = 422
+    title = "The audio could not be scored"
+
+    def __init__(self, message: str, *, code: str, job_id: str) -> None:
+        super().__init__(message, code=code)
+        self.job_id = job_id
+
+    @property
+    def extensions(self) -> dict[str, str]:
+        return {"job_id": self.job_id}

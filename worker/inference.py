@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
+from shared.results.interpretation import Interpretation
 from shared.schemas.results import Classification
 from worker.batcher import Batcher, Stream
 from worker.conditioning import Conditioning, conditioned_windows
@@ -91,6 +92,9 @@ class AudioClassifier:
         self.labels: list[str] = [model.config.id2label[i] for i in range(model.config.num_labels)]
         self.conditioning = Conditioning.from_config(model.config)
         self.temperature = float(getattr(model.config, "emoq_temperature", None) or 1.0)
+        self.model_config: dict[str, object] = model.config.to_dict()
+        # Set by whoever knows the settings; without it results carry the scores alone.
+        self.interpretation: Interpretation | None = None
         window = round(window_seconds * self.sampling_rate)
         if (most := max_window_samples(feature_extractor)) is not None and window > most:
             window = most
@@ -172,9 +176,10 @@ class AudioClassifier:
         return conditioned_windows(blocks, self.conditioning, self.sampling_rate, self.preprocessor.windows)
 
     def summarise(self, stream: Stream) -> Classification:
-        return summarise(
+        classification = summarise(
             self.labels, self.sampling_rate, stream.seen, stream.probabilities, temperature=self.temperature
         )
+        return self.interpretation.apply(classification) if self.interpretation else classification
 
     def classify(
         self,

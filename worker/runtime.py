@@ -16,6 +16,7 @@ from shared.db import session_scope
 from shared.jobs import repository
 from shared.models import ServedModel
 from shared.models.base import utcnow
+from shared.results.interpretation import Interpretation
 from worker import shutdown
 from worker.devices import process_device
 from worker.inference import AudioClassifier
@@ -58,6 +59,9 @@ def get_classifier() -> AudioClassifier:
         window_seconds=settings.window_seconds,
         hop_seconds=settings.hop_seconds,
         silence_dbfs=settings.silence_dbfs,
+    )
+    classifier.interpretation = Interpretation.from_settings(
+        classifier.labels, classifier.model_config, settings
     )
     load_seconds = time.perf_counter() - started
     MODEL_LOAD_SECONDS.labels(classifier.model_id, classifier.revision, classifier.device.type).set(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
 from api.forms import openapi_body, parse_http_url, parse_metadata
 from api.intake import check_webhook, job_from_file, job_from_url
-from api.routes.jobs import ENVELOPE_BYTES, FIELD_BYTES_FACTOR
+from api.submission import ENVELOPE_BYTES, FIELD_BYTES_FACTOR
 from api.uploads import receive_form
 from shared.batches import repository, results
 from shared.batches import service as batches

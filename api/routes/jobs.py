@@ -2,29 +2,22 @@ from __future__ import annotations
 
 import base64
 import uuid
-from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
-from api.forms import openapi_body, parse_http_url, parse_metadata
-from api.intake import check_webhook, job_from_file, job_from_url
-from api.uploads import receive_form
-from shared.config import Settings
-from shared.db import on_rollback
-from shared.errors import InvalidRequest, UploadTooLarge
+from api.forms import openapi_body
+from api.submission import submit_job
+from api.waiting import requested_wait, wait_for_job
+from shared.db import commit_now
+from shared.errors import InvalidRequest
 from shared.jobs import intake, repository
-from shared.jobs.admission import refuse_if_full
-from shared.jobs.intake import NewJob
 from shared.lifecycle import finish
 from shared.models import JobStatus
 from shared.schemas.jobs import JobFromUrl, JobPage, JobRead
-from shared.storage import Storage, storage_key
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -37,10 +30,6 @@ UPLOAD_BODY = openapi_body(
     JobFromUrl,
     files="file",
 )
-# Multipart framing adds a little to the audio itself.
-ENVELOPE_BYTES = 64 * 1024
-# A hard memory cap on any form field; the precise metadata limit is checked afterwards, with its own code.
-FIELD_BYTES_FACTOR = 2
 
 
 @router.post(
@@ -48,7 +37,13 @@ FIELD_BYTES_FACTOR = 2
     status_code=status.HTTP_202_ACCEPTED,
     openapi_extra=UPLOAD_BODY,
     summary="Submit audio (a file, or a URL the worker fetches) for analysis",
-    responses={413: {"description": "Too large"}, 415: {"description": "Not audio"}},
+    description="With `Prefer: wait=N` (RFC 7240) the answer waits up to N seconds, at most"
+    " `EMOQ_MAX_WAIT_SECONDS`: 200 with the finished job and `Preference-Applied`, else the usual 202.",
+    responses={
+        200: {"description": "Finished within the wait asked for with `Prefer: wait=N`"},
+        413: {"description": "Too large"},
+        415: {"description": "Not audio"},
+    },
 )
 async def create_job(
     request: Request,
@@ -59,70 +54,20 @@ async def create_job(
     storage: StorageDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JobRead:
-    if idempotency_key is None:
-        # A retry with a key may be a replay, which creates nothing and is never refused.
-        await run_in_threadpool(refuse_if_full, session, caller)
-    if request.headers.get("content-type", "").startswith("application/json"):
-        new = await _job_from_json(request)
-    else:
-        new = await _job_from_form(request, session, settings, storage)
-    await run_in_threadpool(check_webhook, new.webhook_url, caller, settings)
-    job, created = await run_in_threadpool(
-        intake.create_job, session, caller, replace(new, idempotency_key=idempotency_key)
-    )
+    job, created = await submit_job(request, session, caller, settings, storage, idempotency_key)
     if not created:
-        if new.blob is not None:
-            storage.delete(new.blob.key)
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/v1/jobs/{job.id}"
-    return JobRead.from_job(job)
-
-
-async def _job_from_json(request: Request) -> NewJob:
-    try:
-        body = JobFromUrl.model_validate_json(await request.body())
-    except ValidationError as exc:
-        raise InvalidRequest('send {"audio_url": ...} or a multipart upload', code="invalid_body") from exc
-    return replace(
-        job_from_url(body.audio_url),
-        metadata=body.metadata,
-        webhook_url=parse_http_url(body.webhook_url, field="webhook_url"),
-    )
-
-
-async def _job_from_form(request: Request, session: Session, settings: Settings, storage: Storage) -> NewJob:
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > settings.max_upload_bytes + ENVELOPE_BYTES:
-        raise UploadTooLarge(f"the upload exceeds the limit of {settings.max_upload_bytes} bytes")
-    job_id = uuid.uuid4()
-    form = await receive_form(
-        request,
-        storage,
-        new_key=lambda: storage_key(job_id),
-        max_file_bytes=settings.max_upload_bytes,
-        file_fields=frozenset({"file"}),
-        max_files=1,
-        max_field_bytes=FIELD_BYTES_FACTOR * max(settings.max_metadata_bytes, 2048),
-    )
-    for received in form.files:
-        if received.blob is not None:
-            on_rollback(session, lambda key=received.blob.key: storage.delete(key))
-    audio_url = form.fields.get("audio_url")
-    if form.files and audio_url:
-        raise InvalidRequest("send either a file or an audio_url, not both", code="file_and_url")
-    if form.files:
-        new = await job_from_file(form.files[0], storage, settings)
-        if new.error is not None:
-            raise new.error
-    elif audio_url:
-        new = job_from_url(audio_url)
-    else:
-        raise InvalidRequest("attach the audio as a multipart file field named 'file'", code="missing_file")
-    return replace(
-        new,
-        metadata=parse_metadata(form.fields.get("metadata"), max_bytes=settings.max_metadata_bytes),
-        webhook_url=parse_http_url(form.fields.get("webhook_url"), field="webhook_url"),
-    )
+    wait = requested_wait(request.headers.getlist("prefer"), cap=settings.max_wait_seconds)
+    if wait is None:
+        return JobRead.from_job(job)
+    # The job must be committed, and its task sent, before anything can finish it.
+    await run_in_threadpool(commit_now, session)
+    read, final = await wait_for_job(job.id, wait)
+    if final:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Preference-Applied"] = f"wait={wait}"
+    return read
 
 
 @router.get("/{job_id}", summary="A job's status and, once done, its result")

@@ -13,11 +13,21 @@ from sqlalchemy.orm import Session
 from shared.batches import repository
 from shared.db import get_sessionmaker
 from shared.jobs.repository import served_models
-from shared.models import Batch, Job
+from shared.models import Batch, Job, JobResultRow
 from shared.schemas.jobs import JobRead
 
 FIXED_COLUMNS = ["file", "job_id", "status", "dominant_label", "dominant_score"]
-TRAILING_COLUMNS = ["error_code", "duration_s", "declared_duration_s", "truncated"]
+TRAILING_COLUMNS = [
+    "error_code",
+    "duration_s",
+    "declared_duration_s",
+    "truncated",
+    # What the worker read into the scores; empty for results stored before it did (revision 0008).
+    "confidence_margin",
+    "low_confidence",
+    "arousal",
+    "valence",
+]
 
 
 def csv_labels(session: Session, batch: Batch) -> list[str]:
@@ -84,10 +94,30 @@ def _csv_rows(batch_id: uuid.UUID, labels: list[str]) -> Iterator[str]:
                 job.error_code or "",
                 _seconds(job.duration_s),
                 _seconds(job.declared_duration_s),
-                "" if job.truncated is None else str(job.truncated).lower(),
+                _flag(job.truncated),
+                *_interpretation(result),
             ]
         )
         yield flush()
+
+
+def _interpretation(result: JobResultRow | None) -> list[str]:
+    confidence = (result.confidence if result else None) or {}
+    affect = (result.affect if result else None) or {}
+    return [
+        _score(confidence.get("margin")),
+        _flag(result.low_confidence if result else None),
+        _score(affect.get("arousal")),
+        _score(affect.get("valence")),
+    ]
+
+
+def _score(value: float | None) -> str:
+    return "" if value is None else f"{value:.6f}"
+
+
+def _flag(value: bool | None) -> str:
+    return "" if value is None else str(value).lower()
 
 
 def _seconds(value: float | None) -> str:

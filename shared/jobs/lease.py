@@ -172,6 +172,10 @@ def record_result(
             dominant_score=result.dominant.score,
             scores=[s.model_dump() for s in result.scores],
             segments=[s.model_dump(exclude_none=True) for s in result.segments],
+            confidence=result.confidence.model_dump() if result.confidence else None,
+            low_confidence=result.low_confidence,
+            episodes=[e.model_dump() for e in result.episodes] if result.episodes is not None else None,
+            affect=result.affect.model_dump() if result.affect else None,
         ),
     )
     return True

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Float, ForeignKey, String, Uuid
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.base import Base, UTCDateTime, utcnow
@@ -29,5 +29,10 @@ class JobResultRow(Base):
     dominant_score: Mapped[float] = mapped_column(Float)
     scores: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     segments: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Null on results stored before the worker interpreted them (revision 0008).
+    confidence: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    low_confidence: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    episodes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    affect: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     job: Mapped[Job] = relationship(back_populates="result")

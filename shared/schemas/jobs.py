@@ -73,6 +73,10 @@ class JobRead(BaseModel):
                 dominant={"label": row.dominant_label, "score": row.dominant_score},
                 scores=row.scores,
                 segments=row.segments if with_segments else [],
+                confidence=row.confidence,
+                low_confidence=row.low_confidence,
+                episodes=row.episodes,
+                affect=row.affect,
             )
         return cls(
             id=job.id,

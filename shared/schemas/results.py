@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
 class Score(BaseModel):
     label: str
     score: float = Field(ge=0.0, le=1.0)
+
+
+class Confidence(BaseModel):
+    """How sure the model is: the dominant score and how far ahead of the runner-up it is."""
+
+    score: float = Field(ge=0.0, le=1.0, description="The dominant label's score")
+    margin: float = Field(ge=0.0, le=1.0, description="The dominant score minus the second one")
 
 
 class Segment(BaseModel):
@@ -18,6 +27,28 @@ class Segment(BaseModel):
     silent: bool = False
     dominant: Score | None = None
     scores: list[Score] | None = None
+    confidence: Confidence | None = None
+    low_confidence: bool | None = None
+
+
+class Episode(BaseModel):
+    """A stretch of consecutive windows with one dominant emotion; ``scores`` are their mean."""
+
+    start_s: float
+    end_s: float
+    dominant: Score = Field(description="The episode's emotion and its mean score over the episode")
+    scores: list[Score]
+    windows: int = Field(ge=1, description="How many analysis windows the episode merges")
+
+
+class Affect(BaseModel):
+    """Arousal and valence, each in [-1, 1], derived from the class probabilities through each label's
+    place on the circumplex (never measured by a regression head)."""
+
+    arousal: float = Field(ge=-1.0, le=1.0)
+    valence: float = Field(ge=-1.0, le=1.0)
+    derived: Literal[True] = True
+    coverage: float = Field(ge=0.0, le=1.0, description="The probability mass of labels with a placement")
 
 
 class Classification(BaseModel):
@@ -26,6 +57,10 @@ class Classification(BaseModel):
     dominant: Score
     scores: list[Score]
     segments: list[Segment] = Field(default_factory=list)
+    confidence: Confidence | None = None
+    low_confidence: bool | None = None
+    episodes: list[Episode] | None = None
+    affect: Affect | None = None
 
 
 class ModelRef(BaseModel):

@@ -42,6 +42,9 @@ STACK_ENV = {
     "EMOQ_WEBHOOK_TIMEOUT_SECONDS": "2",
     "EMOQ_SCHEDULER_INTERVAL_SECONDS": "0.5",
     "EMOQ_ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
+    # Far from the defaults, so results show that the worker reads them.
+    "EMOQ_LOW_CONFIDENCE": "0.99",
+    "EMOQ_EPISODE_MIN_SECONDS": "0.1",
 }
 
 

@@ -42,8 +42,14 @@ def test_submit_and_wait_prints_sorted_scores(url: str, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     job_id, name = done.stdout.splitlines()[0].split("\t")
     assert name == "hello.wav"
-    scores = [float(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("  ")]
+    lines = [line.split() for line in done.stdout.splitlines() if line.startswith("  ")]
+    scores = [float(words[1]) for words in lines if words[0] in LABELS]
     assert len(scores) == 4 and scores == sorted(scores, reverse=True)
+    [confidence] = [words for words in lines if words[0] == "confidence"]
+    assert confidence[1:3] == [f"{scores[0]:.3f},", "margin"]
+    assert float(confidence[3]) == pytest.approx(scores[0] - scores[1], abs=0.0015), "printed rounded"
+    assert any(words[0] == "arousal" and words[-1] == "(derived)" for words in lines)
+    assert any(words[1] in LABELS and "-" in words[0] for words in lines), "an episode: start-end label"
     status = emoq(url, "status", job_id)
     assert json.loads(status.stdout)["status"] == "succeeded"
 
@@ -76,7 +82,10 @@ def test_batch_wait_and_results_in_every_format(url: str, tmp_path: Path) -> Non
     batch_id = done.stdout.split("\t")[0]
     assert json.loads(done.stdout.splitlines()[-1])["succeeded"] == 3
     table = emoq(url, "results", batch_id).stdout.splitlines()
-    assert table[0].split("\t") == ["file", "status", "dominant", "score"] and len(table) == 5
+    assert table[0].split("\t") == ["file", "status", "dominant", "score", "margin", "low_confidence"]
+    assert len(table) == 5
+    succeeded = [line.split("\t") for line in table[1:] if "\tsucceeded\t" in line]
+    assert all(0 <= float(row[4]) <= float(row[3]) and row[5] in ("true", "false") for row in succeeded)
     as_json = json.loads(emoq(url, "results", batch_id, "--format", "json").stdout)
     assert {row["status"] for row in as_json} == {"succeeded", "failed"}
     rows = list(csv.DictReader(io.StringIO(emoq(url, "results", batch_id, "--format", "csv").stdout)))
@@ -102,7 +111,7 @@ def test_watch_a_batch_ends_with_each_jobs_dominant_emotion(url: str, tmp_path: 
 
     assert watched.returncode == 0, watched.stderr
     lines = watched.stdout.splitlines()
-    assert lines[0].split("\t") == ["file", "status", "dominant", "score"]
+    assert lines[0].split("\t") == ["file", "status", "dominant", "score", "margin", "low_confidence"]
     rows = [line.split("\t") for line in lines[1:-1]]
     assert sorted(row[0] for row in rows) == ["call0.wav", "call1.wav"]
     assert all(row[1] == "succeeded" and row[2] in LABELS and 0 < float(row[3]) <= 1 for row in rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import time
 import uuid
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 
 from shared.broker import Queue, TaskName
 from shared.models import JobResultRow
+from shared.results.affect import DEFAULT_CIRCUMPLEX
 from tests.audio_factory import write_tone
 from tests.bad_audio import (
     BAD_UPLOADS,
@@ -179,4 +181,65 @@ def test_files_cut_short_are_scored_and_flagged(service: RunningService, tmp_pat
     assert facts[1]["duration_s"] == pytest.approx(2.0, abs=0.3)
     rows = list(csv.DictReader(io.StringIO(table.text)))
     assert [row["truncated"] for row in rows] == ["true", "true", "false"]
+    assert [row["low_confidence"] for row in rows] == ["true"] * 3, "EMOQ_LOW_CONFIDENCE is 0.99"
+    assert all(-1 <= float(row["arousal"]) <= 1 and float(row["confidence_margin"]) >= 0 for row in rows)
     assert float(rows[0]["declared_duration_s"]) == pytest.approx(10.0)
+
+
+def test_results_say_how_sure_they_are_their_episodes_and_affect(
+    service: RunningService, tmp_path: Path
+) -> None:
+    clip = write_tone(tmp_path / "voice.wav", fmt="wav", seconds=1.5)
+    job = service.stack.wait_for(service.stack.submit(clip).json()["id"])
+    result = job["result"]
+
+    scores = result["scores"]
+    assert result["confidence"]["score"] == result["dominant"]["score"]
+    assert result["confidence"]["margin"] == pytest.approx(scores[0]["score"] - scores[1]["score"])
+    assert result["low_confidence"] is (result["dominant"]["score"] < 0.99)
+    for segment in result["segments"]:
+        assert segment["confidence"]["score"] == segment["dominant"]["score"]
+        assert segment["low_confidence"] is (segment["dominant"]["score"] < 0.99)
+
+    episodes = result["episodes"]
+    assert episodes and episodes[0]["start_s"] == 0.0
+    assert episodes[-1]["end_s"] == pytest.approx(result["segments"][-1]["end_s"])
+    assert sum(e["windows"] for e in episodes) == len(result["segments"])
+    assert all(
+        a["end_s"] == b["start_s"] and a["dominant"]["label"] != b["dominant"]["label"]
+        for a, b in itertools.pairwise(episodes)
+    )
+    # EMOQ_EPISODE_MIN_SECONDS=0.1: every episode after the first lasts at least that long.
+    assert all(e["end_s"] - e["start_s"] >= 0.1 - 1e-9 for e in episodes[1:])
+
+    affect = result["affect"]
+    placed = {s["label"]: s["score"] for s in scores}
+    assert affect["derived"] is True and affect["coverage"] == pytest.approx(1.0)
+    assert affect["valence"] == pytest.approx(sum(p * DEFAULT_CIRCUMPLEX[k][0] for k, p in placed.items()))
+    assert affect["arousal"] == pytest.approx(sum(p * DEFAULT_CIRCUMPLEX[k][1] for k, p in placed.items()))
+    assert service.stack.job(job["id"], segments="false")["result"]["episodes"] == episodes
+
+
+def test_prefer_wait_answers_with_the_finished_job(service: RunningService, tmp_path: Path) -> None:
+    clip = write_tone(tmp_path / "voice.wav", fmt="wav", seconds=0.5)
+    with clip.open("rb") as audio:
+        answer = service.stack.client.post(
+            "/v1/jobs", files={"file": (clip.name, audio)}, headers={"Prefer": "wait=20"}, timeout=30
+        )
+
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Preference-Applied"] == "wait=20"
+    assert answer.json()["status"] == "succeeded" and answer.json()["result"]["scores"]
+
+
+def test_predict_answers_in_the_shape_of_synchronous_servers(service: RunningService, tmp_path: Path) -> None:
+    clip = write_tone(tmp_path / "voice.flac", fmt="flac", seconds=0.5)
+    with clip.open("rb") as audio:
+        answer = service.stack.client.post("/predict", files={"file": (clip.name, audio)}, timeout=60)
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert set(body) == {"results", "dominant"}
+    assert {r["label"] for r in body["results"]} == set(LABELS)
+    assert body["dominant"] == body["results"][0]
+    assert sum(r["score"] for r in body["results"]) == pytest.approx(1.0, abs=1e-6)

@@ -75,6 +75,16 @@ def test_one_file_shows_sorted_bars_and_the_dominant_emotion(
     expect(card.locator(".dominant-label")).to_have_text(dominant.capitalize())
     expect(card.locator(".bar.dominant .tag")).to_have_text("dominant")
     expect(card.locator(".timeline")).to_have_count(1 if len(job["result"]["segments"]) > 1 else 0)
+    # How sure it is, and the derived arousal and valence, in words beside the bars.
+    result = job["result"]
+    runner_up = result["scores"][1]["label"].capitalize()
+    confidence = card.locator(".confidence")
+    expect(confidence.locator(".confidence-margin")).to_contain_text(f"ahead of {runner_up}")
+    expect(confidence).to_have_attribute("data-low", str(result["low_confidence"]).lower())
+    expect(confidence.locator(".low-confidence")).to_have_count(1 if result["low_confidence"] else 0)
+    expect(card.locator(".affect-arousal")).to_have_text(f"{result['affect']['arousal']:+.2f}")
+    expect(card.locator(".affect-valence")).to_have_text(f"{result['affect']['valence']:+.2f}")
+    expect(card.locator(".affect")).to_contain_text("derived")
     expect(page.locator("#announcer")).to_contain_text("Dominant emotion")
     screenshot(page, "single-job-light")
 
@@ -170,6 +180,7 @@ def test_several_dropped_files_make_a_batch_with_counts_a_table_and_a_csv(
             label = job["result"]["dominant"]["label"]
             expect(row.locator(".emotion")).to_have_attribute("data-label", label)
             expect(row.locator(".emotion")).to_have_text(label.capitalize())
+            expect(row.locator(".low-confidence")).to_have_count(1 if job["result"]["low_confidence"] else 0)
         else:
             expect(row.locator("code")).to_have_text(job["error"]["code"])
             expect(row).to_contain_text(job["error"]["message"])
@@ -183,6 +194,9 @@ def test_several_dropped_files_make_a_batch_with_counts_a_table_and_a_csv(
     assert sorted(row["file"] for row in table) == sorted(path.name for path in files)
     assert {row["file"]: row["dominant_label"] for row in table if row["status"] == "succeeded"} == {
         name: job["result"]["dominant"]["label"] for name, job in by_file.items() if job["result"]
+    }
+    assert {row["file"]: row["low_confidence"] for row in table if row["status"] == "succeeded"} == {
+        name: str(job["result"]["low_confidence"]).lower() for name, job in by_file.items() if job["result"]
     }
     screenshot(page, "batch-light")
 
@@ -228,6 +242,16 @@ def test_long_audio_moves_through_its_stages_to_a_timeline_of_its_segments(
     expect(chart.locator("desc")).to_contain_text(f"{len(segments)} windows")
     expect(card.locator(".legend li")).to_have_count(len(set(expected)))
     expect(card.locator(".timeline tbody tr")).to_have_count(len(segments))
+    # Episodes: one block per stretch of one emotion above the windows, and the same as a list.
+    episodes = job["result"]["episodes"]
+    assert episodes
+    blocks = card.locator("svg.episodes-chart rect.episode")
+    expect(blocks).to_have_count(len(episodes))
+    assert [block.get_attribute("data-label") for block in blocks.all()] == [
+        e["dominant"]["label"] for e in episodes
+    ]
+    expect(card.locator(".episodes figcaption")).to_contain_text(f"{len(episodes)} stretch")
+    expect(card.locator(".episode-list li")).to_have_count(len(episodes))
     card.locator(".timeline summary").click()
     screenshot(page, "timeline-light")
 

@@ -248,6 +248,8 @@ function jobRow(job) {
       el("span", { class: "emotion", "data-label": label }, swatch(label), displayLabel(label)),
     );
     score.textContent = formatPercent(value);
+    // Said beside the score, as on a single job's card: below the server's threshold, a tentative answer.
+    if (job.result.low_confidence) score.append(" ", el("span", { class: "tag low-confidence", text: "low" }));
     // Scored, but on less than the header declared: the file was cut short or its header lies.
     if (job.input.truncated) status.append(" · ", el("span", { class: "truncated", text: "cut short" }));
   } else if (job.error) {

@@ -7,6 +7,8 @@ import { displayLabel, el, formatBytes, formatDuration, formatPercent, formatPro
 import { poll } from "./poll.js";
 import { renderProblem } from "./problem.js";
 import { renderScores } from "./scores.js";
+import { renderEpisodes } from "./episodes.js";
+import { renderReading } from "./reading.js";
 import { renderTimeline } from "./timeline.js";
 
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
@@ -146,9 +148,13 @@ export class JobCard {
       }
       const { result } = job;
       const segments = result.segments ?? [];
+      const episodes = result.episodes ?? [];
+      const end = Math.max(0, ...segments.map((segment) => segment.end_s));
       this.outcome.replaceChildren(
         job.input.truncated ? truncationNotice(job.input) : "",
         renderScores(result),
+        renderReading(result),
+        segments.length > 1 && episodes.length ? renderEpisodes(episodes, end) : "",
         segments.length > 1 ? renderTimeline(segments) : "",
       );
       const { label, score } = result.dominant;
