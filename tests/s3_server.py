@@ -13,6 +13,7 @@ import boto3
 import httpx
 
 from shared.config import Settings
+from shared.storage.s3 import s3_client
 
 # moto accepts any credentials; these keep boto3 from looking for real ones on the machine.
 CREDENTIALS = {"EMOQ_S3_ACCESS_KEY_ID": "testing", "EMOQ_S3_SECRET_ACCESS_KEY": "testing"}
@@ -74,13 +75,6 @@ class MotoServer:
 def object_names(settings: Settings) -> list[str]:
     """Every object under the store's prefix, for tests that check nothing is left behind."""
     bucket, _, prefix = settings.storage_url.removeprefix("s3://").partition("/")
-    secret = settings.s3_secret_access_key
-    client = boto3.client(
-        "s3",
-        endpoint_url=settings.s3_endpoint_url,
-        region_name=settings.s3_region,
-        aws_access_key_id=settings.s3_access_key_id,
-        aws_secret_access_key=secret.get_secret_value() if secret else None,
-    )
+    client = s3_client(settings)
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
     return [item["Key"] for page in pages for item in page.get("Contents", [])]

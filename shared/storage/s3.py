@@ -122,25 +122,7 @@ class S3Storage:
     @classmethod
     def from_settings(cls, settings: Settings) -> S3Storage:
         url = urlsplit(settings.storage_url)
-        secret = settings.s3_secret_access_key
-        client = boto3.client(
-            "s3",
-            endpoint_url=settings.s3_endpoint_url,
-            region_name=settings.s3_region,
-            aws_access_key_id=settings.s3_access_key_id,
-            aws_secret_access_key=secret.get_secret_value() if secret else None,
-            config=Config(
-                connect_timeout=5,
-                read_timeout=30,
-                retries={"max_attempts": 3, "mode": "standard"},
-                # Custom endpoints (MinIO, Ceph) seldom have wildcard DNS for bucket subdomains.
-                s3={"addressing_style": "path" if settings.s3_endpoint_url else "auto"},
-                # Several S3-compatible stores reject the CRC checksums boto3 adds by default.
-                request_checksum_calculation="when_required",
-                response_checksum_validation="when_required",
-            ),
-        )
-        return cls(client, url.netloc, url.path)
+        return cls(s3_client(settings), url.netloc, url.path)
 
     def object_name(self, key: str) -> str:
         return f"{self.prefix}{check_key(key)}"
@@ -181,3 +163,25 @@ class S3Storage:
         except BotoCoreError as exc:
             raise _unavailable(exc) from exc
         return True
+
+
+def s3_client(settings: Settings) -> Any:
+    """A boto3 client for the configured store, with settings S3-compatible stores accept."""
+    secret = settings.s3_secret_access_key
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint_url,
+        region_name=settings.s3_region,
+        aws_access_key_id=settings.s3_access_key_id,
+        aws_secret_access_key=secret.get_secret_value() if secret else None,
+        config=Config(
+            connect_timeout=5,
+            read_timeout=30,
+            retries={"max_attempts": 3, "mode": "standard"},
+            # Custom endpoints (MinIO, Ceph) seldom have wildcard DNS for bucket subdomains.
+            s3={"addressing_style": "path" if settings.s3_endpoint_url else "auto"},
+            # Several S3-compatible stores reject the CRC checksums boto3 adds by default.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        ),
+    )
