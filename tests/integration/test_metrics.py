@@ -47,6 +47,10 @@ def test_what_workers_did_reaches_their_metrics(
 
     ids = [service.stack.submit(clip, webhook_url=receiver.url("/m")).json()["id"] for clip in clips]
     jobs = [service.stack.wait_for(job_id) for job_id in ids]
+    # A worker counts a job's inference just after committing its result, which the poll may see first.
+    cpu = {"device": "cpu"}
+    count = "emoq_inference_seconds_count"
+    wait_until(lambda: sample(worker(), count, **cpu) - sample(before, count, **cpu) == 2)
     after = worker()
 
     def grew(name: str, **labels: str) -> float:
