@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from functools import lru_cache
 from typing import Any
@@ -18,7 +17,7 @@ from shared.models import ServedModel
 from shared.models.base import utcnow
 from shared.results.interpretation import Interpretation
 from worker import shutdown
-from worker.devices import process_device
+from worker.devices import pool_size, process_device, usable_cores
 from worker.inference import AudioClassifier
 from worker.metrics import MODEL_LOAD_SECONDS
 
@@ -26,8 +25,9 @@ log = logging.getLogger(__name__)
 
 
 def share_cores(settings: Settings) -> None:
-    """Give each worker process its share of the cores: oversubscribed torch threads crawl."""
-    threads = settings.torch_threads or max(1, (os.cpu_count() or 1) // settings.worker_concurrency)
+    """Give each worker process its share of the cores (one thread each by default, see ``pool_size``):
+    oversubscribed torch threads crawl."""
+    threads = settings.torch_threads or max(1, usable_cores() // pool_size(settings))
     torch.set_num_threads(threads)
 
 

@@ -28,10 +28,34 @@ def test_without_gpus_the_setting_stands(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_one_process_per_gpu_unless_the_concurrency_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(devices, "gpu_count", lambda: 4)
+    monkeypatch.setattr(devices, "usable_cores", lambda: 16)
 
     assert devices.pool_size(Settings()) == 4
     assert devices.pool_size(Settings(worker_concurrency=2)) == 2
-    assert devices.pool_size(Settings(device="cpu")) == 1
+    assert devices.pool_size(Settings(device="cpu")) == 16
+
+
+def test_on_cpu_one_single_threaded_process_per_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Processes, not intra-op threads, share the cores out: torch threads wait for each other after
+    every operator, which a small model and a busy machine make its whole cost."""
+    import torch
+
+    from worker import runtime
+
+    monkeypatch.setattr(devices, "gpu_count", lambda: 0)
+    monkeypatch.setattr(devices, "usable_cores", lambda: 8)
+    monkeypatch.setattr(runtime, "usable_cores", lambda: 8)
+    before = torch.get_num_threads()
+    try:
+        assert devices.pool_size(Settings()) == 8
+        runtime.share_cores(Settings())
+        assert torch.get_num_threads() == 1
+        runtime.share_cores(Settings(worker_concurrency=2))
+        assert torch.get_num_threads() == 4
+        runtime.share_cores(Settings(worker_concurrency=2, torch_threads=3))
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_counting_gpus_initialises_no_cuda() -> None:
