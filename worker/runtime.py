@@ -60,6 +60,7 @@ def get_classifier() -> AudioClassifier:
         hop_seconds=settings.hop_seconds,
         silence_dbfs=settings.silence_dbfs,
     )
+    classifier.warm_up()
     classifier.interpretation = Interpretation.from_settings(
         classifier.labels, classifier.model_config, settings
     )

@@ -6,7 +6,7 @@ import pytest
 
 from shared.config import Settings
 from worker import devices
-from worker.forward import fitting_windows
+from worker.forward import CPU_PASS_SECONDS, TimeBudget, fitting_windows
 
 
 @pytest.mark.parametrize(("index", "expected"), [(0, "cuda:0"), (1, "cuda:1"), (2, "cuda:0"), (3, "cuda:1")])
@@ -78,3 +78,18 @@ def test_a_pass_takes_as_many_windows_as_fit_the_memory_budget(
     budget: float, per_element: float, elements: int, cap: int, expected: int
 ) -> None:
     assert fitting_windows(budget, per_element, elements, cap) == expected
+
+
+def test_on_a_cpu_a_pass_takes_as_many_windows_as_fit_its_time_budget() -> None:
+    budget = TimeBudget()
+    assert budget.max_windows(24_000, 8) == 8  # not measured yet: the cap
+
+    budget.measure(CPU_PASS_SECONDS / 8.5, 24_000)  # a small model: 8.5 windows fill a pass
+    assert budget.max_windows(24_000, 64) == 8
+    assert budget.max_windows(24_000, 4) == 4
+    assert budget.max_windows(12_000, 64) == 17  # half as long, twice as many
+
+    budget.measure(CPU_PASS_SECONDS * 4, 128_000)  # a base-size model: a window outlasts a pass
+    assert budget.max_windows(128_000, 8) == 1
+    assert budget.max_windows(32_000, 8) == 1
+    assert budget.max_windows(3_000, 8) == 8  # short windows still share a pass
