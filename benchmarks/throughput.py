@@ -151,7 +151,22 @@ def tree_cpu_seconds(root: int) -> float:
 # --- 1. the plain loop ---------------------------------------------------------------------------------
 
 
-def plain_loop(model: Path, name: str, paths: list[Path]) -> Row:
+def plain_loop(model: Path, name: str, paths: list[Path], *, threads: int | None = None) -> Row:
+    """``threads``: torch's intra-op threads for this loop; None leaves torch's default (one per core),
+    as a loop written without thought for it runs."""
+    import torch
+
+    default_threads = torch.get_num_threads()
+    torch.set_num_threads(threads or default_threads)
+    try:
+        return _plain_loop(
+            model, name, paths, path="plain loop" if threads is None else f"plain loop, {threads} thread"
+        )
+    finally:
+        torch.set_num_threads(default_threads)
+
+
+def _plain_loop(model: Path, name: str, paths: list[Path], *, path: str) -> Row:
     import torch
     from transformers import pipeline
 
@@ -170,7 +185,7 @@ def plain_loop(model: Path, name: str, paths: list[Path]) -> Row:
     cpu = time.process_time() - cpu_before
     return Row(
         name,
-        "plain loop",
+        path,
         "fp32",
         audio_seconds(paths),
         wall,
@@ -423,7 +438,9 @@ def main() -> None:
         "--precisions", default="fp32,bf16,int8", help="comma-separated EMOQ_PRECISION values"
     )
     parser.add_argument(
-        "--paths", default="plain,batch,clients", help="comma-separated: plain, batch, clients"
+        "--paths",
+        default="plain,plain1,batch,clients",
+        help="comma-separated: plain, plain1 (the plain loop on one torch thread), batch, clients",
     )
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--batch-size", type=int, default=None, help="EMOQ_INFERENCE_BATCH_SIZE for EmoQ")
@@ -449,6 +466,9 @@ def main() -> None:
             if "plain" in paths_wanted:
                 rows.append(plain_loop(model, name, paths))
                 print(table(rows), file=sys.stderr)  # so far, in case a later path fails
+            if "plain1" in paths_wanted:
+                rows.append(plain_loop(model, name, paths, threads=1))
+                print(table(rows), file=sys.stderr)
             for precision in args.precisions.split(","):
                 if not paths_wanted & {"batch", "clients"}:
                     break
