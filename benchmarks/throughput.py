@@ -160,13 +160,13 @@ def plain_loop(model: Path, name: str, paths: list[Path], *, threads: int | None
     torch.set_num_threads(threads or default_threads)
     try:
         return _plain_loop(
-            model, name, paths, path="plain loop" if threads is None else f"plain loop, {threads} thread"
+            model, name, paths, label="plain loop" if threads is None else f"plain loop, {threads} thread"
         )
     finally:
         torch.set_num_threads(default_threads)
 
 
-def _plain_loop(model: Path, name: str, paths: list[Path], *, path: str) -> Row:
+def _plain_loop(model: Path, name: str, paths: list[Path], *, label: str) -> Row:
     import torch
     from transformers import pipeline
 
@@ -185,7 +185,7 @@ def _plain_loop(model: Path, name: str, paths: list[Path], *, path: str) -> Row:
     cpu = time.process_time() - cpu_before
     return Row(
         name,
-        path,
+        label,
         "fp32",
         audio_seconds(paths),
         wall,
