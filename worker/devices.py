@@ -7,10 +7,9 @@ CUDA context); each child picks its GPU and loads its model after the fork.
 
 from __future__ import annotations
 
-import os
-
 import torch
 from billiard.process import current_process
+from celery.utils.sysinfo import cpu_budget
 
 from shared.config import Settings
 
@@ -23,8 +22,9 @@ def gpu_count() -> int:
 
 
 def usable_cores() -> int:
-    """The cores this process may run on (a container's CPU set, not the host's count)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """The cores this process may use: its CPU set, capped by a container's CPU quota (Celery's own
+    reckoning, so a container limited to 2 CPUs on a 64-core host starts 2 processes, not 64)."""
+    return cpu_budget().count
 
 
 def pool_size(settings: Settings) -> int:
