@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, BaseModel, Json, TypeAdapter, UrlConstraints, ValidationError
 
-from shared.errors import InvalidRequest
+from shared.config import Settings
+from shared.errors import InvalidRequest, UnknownModel
 
 MAX_URL_LENGTH = 2048
 _metadata = TypeAdapter(Json[dict[str, Any]])
@@ -34,6 +35,15 @@ def parse_http_url(raw: str | None, *, field: str) -> str | None:
         raise InvalidRequest(
             f"{field} must be an http(s) URL of at most {MAX_URL_LENGTH} characters", code=f"invalid_{field}"
         ) from exc
+    return raw
+
+
+def parse_model(raw: str | None, settings: Settings) -> str:
+    """The name of a served model; none given: the default (the first of ``EMOQ_MODELS``)."""
+    if raw is None or raw == "":
+        return settings.default_model
+    if raw not in settings.model_names:
+        raise UnknownModel(raw, settings.model_names)
     return raw
 
 

@@ -12,6 +12,8 @@ from urllib.request import url2pathname
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.catalog.names import DEFAULT_NAME, ModelEntry, parse_models, parse_names
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_MODEL = REPO_ROOT / "models" / "emoq-emodb-small"
 LOOPBACK_NETWORKS = ["127.0.0.0/8", "::1/128", "localhost"]
@@ -37,6 +39,10 @@ class Settings(BaseSettings):
 
     model: str = str(SHIPPED_MODEL)
     model_revision: str | None = None
+    # name=source,...: several models, each on its own queues; empty: EMOQ_MODEL alone, named "default".
+    models: str = ""
+    # The models an inference worker loads and takes jobs for; empty: all of them.
+    worker_models: str = ""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["auto", "fp32", "bf16", "fp16", "int8"] = "auto"
     inference_batch_size: int = Field(default=8, ge=1)
@@ -154,6 +160,18 @@ class Settings(BaseSettings):
                 raise ValueError("EMOQ_SECRET_KEY holds a value that is not a Fernet key") from None
         return value
 
+    @field_validator("models")
+    @classmethod
+    def _model_list(cls, value: str) -> str:
+        if value.strip():
+            parse_models(value)
+        return value
+
+    @model_validator(mode="after")
+    def _worker_models_known(self) -> Settings:
+        parse_names(self.worker_models, self.model_names)
+        return self
+
     @field_validator("webhook_secret")
     @classmethod
     def _standard_webhooks_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -172,6 +190,25 @@ class Settings(BaseSettings):
     def webhook_retry_delays(self) -> list[int]:
         """Seconds to wait before each retry after the first attempt."""
         return [int(part) for part in self.webhook_retry_schedule.split(",")]
+
+    @property
+    def model_entries(self) -> list[ModelEntry]:
+        """The models served, the default first."""
+        if self.models.strip():
+            return parse_models(self.models)
+        return [ModelEntry(name=DEFAULT_NAME, source=self.model, revision=self.model_revision)]
+
+    @property
+    def model_names(self) -> list[str]:
+        return [entry.name for entry in self.model_entries]
+
+    @property
+    def default_model(self) -> str:
+        return self.model_entries[0].name
+
+    @property
+    def worker_model_names(self) -> list[str]:
+        return parse_names(self.worker_models, self.model_names)
 
     @property
     def private_host_allowlist(self) -> list[str]:

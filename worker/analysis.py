@@ -30,12 +30,14 @@ class DownloadCancelled(Exception):
 def analyze_job(
     job_id: uuid.UUID,
     *,
+    model: str,
     classifier: AudioClassifier,
     storage: Storage,
     settings: Settings,
     shutting_down: Callable[[], bool] = lambda: False,
 ) -> ClaimOutcome:
-    """Run the job if this attempt can claim it, with any queued jobs it can batch with. Transient
+    """Run the job if this attempt can claim it, with any queued jobs of the same ``model`` (whose
+    ``classifier`` this is) it can batch with. Transient
     errors (database down) propagate to the task after the job is handed back; permanent ones end the
     job as ``failed`` with a stable code. Once ``shutting_down()`` says so, every held job is handed back
     at the next pass and sent again."""
@@ -71,7 +73,12 @@ def analyze_job(
             _fail(job_id, storage, code="internal_error", message="the worker hit an unexpected error")
         return ClaimOutcome.CLAIMED
     BatchedAnalysis(
-        owner, classifier=classifier, storage=storage, settings=settings, shutting_down=shutting_down
+        owner,
+        model=model,
+        classifier=classifier,
+        storage=storage,
+        settings=settings,
+        shutting_down=shutting_down,
     ).run(first)
     return ClaimOutcome.CLAIMED
 

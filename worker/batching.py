@@ -1,6 +1,7 @@
 """Cross-job micro-batching: one worker fills each forward pass with windows of several jobs.
 
-A task that claims its job also claims, in one round trip, more queued jobs (``lease.claim_queued``),
+A task that claims its job also claims, in one round trip, more queued jobs of the same model
+(``lease.claim_queued``),
 up to one per window of a pass, waiting at most ``EMOQ_INFERENCE_LINGER_MS`` for some to arrive, and
 keeps topping up as jobs end. Claiming from the database rather than gathering broker messages
 (``celery-batches``) keeps every guarantee where it already lives: each job is held under its own lease
@@ -64,18 +65,21 @@ class _Running:
 
 
 class BatchedAnalysis:
-    """The jobs one owner holds, analysed together until none is left and the queue has no more."""
+    """The jobs of one model one owner holds, analysed together until none is left and the queue has no
+    more for that model."""
 
     def __init__(
         self,
         owner: str,
         *,
+        model: str,
         classifier: AudioClassifier,
         storage: Storage,
         settings: Settings,
         shutting_down: Callable[[], bool],
     ) -> None:
         self.owner = owner
+        self.model = model
         self.classifier = classifier
         self.storage = storage
         self.settings = settings
@@ -172,7 +176,11 @@ class BatchedAnalysis:
     def _claim(self, limit: int) -> list[ClaimedJob]:
         with session_scope() as session:
             return lease.claim_queued(
-                session, owner=self.owner, lease_seconds=self.settings.job_lease_seconds, limit=limit
+                session,
+                model=self.model,
+                owner=self.owner,
+                lease_seconds=self.settings.job_lease_seconds,
+                limit=limit,
             )
 
     def _end(self, ended: list[_Running]) -> None:
@@ -229,7 +237,9 @@ class BatchedAnalysis:
             return None
         identity = self.classifier.identity
         return JobResult(
-            model=ModelRef(id=identity.id, revision=identity.revision, precision=identity.precision),
+            model=ModelRef(
+                name=self.model, id=identity.id, revision=identity.revision, precision=identity.precision
+            ),
             **dict(classification),
         )
 

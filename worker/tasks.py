@@ -9,8 +9,11 @@ from celery import Task
 from celery.exceptions import Reject
 
 from shared.broker import TaskName, get_celery
-from shared.config import get_settings
+from shared.config import Settings, get_settings
+from shared.db import session_scope
+from shared.jobs import repository
 from shared.jobs.lease import ClaimOutcome
+from shared.jobs.queue import send_analysis
 from shared.logs import bind_job
 from shared.storage import get_storage
 from worker import shutdown
@@ -33,15 +36,26 @@ def analyze(self: Task, job_id: str) -> None:
             # it; the message goes back to the queue as it came, for the next worker.
             log.info("worker is stopping; job left in the queue")
             raise Reject(requeue=True)
+        with retrying_transient_failures():
+            model = model_of(uuid.UUID(job_id), settings)
+        if model not in settings.worker_model_names:
+            # Sent to a queue this worker does not read (the queues were set up by hand): the job goes to
+            # its model's queue. One this service no longer knows stays queued until it is configured.
+            log.warning(
+                "job is for a model this worker does not serve; sent to its queue", extra={"model": model}
+            )
+            send_analysis(uuid.UUID(job_id), model=model)
+            return
         try:
-            classifier = get_classifier()
+            classifier = get_classifier(model)
         except Exception as exc:
             # A model that cannot load is the deployment's fault, not the job's: keep the job queued.
-            log.exception("model unavailable, retrying")
+            log.exception("model unavailable, retrying", extra={"model": model})
             raise self.retry(exc=exc, countdown=60, max_retries=settings.task_max_retries) from exc
         with retrying_transient_failures():
             outcome = analyze_job(
                 uuid.UUID(job_id),
+                model=model,
                 classifier=classifier,
                 storage=get_storage(),
                 settings=settings,
@@ -51,3 +65,10 @@ def analyze(self: Task, job_id: str) -> None:
             # Another delivery holds a live lease and keeps renewing it. If that worker dies, its own
             # unacknowledged message comes back and claims the job once the lease has expired.
             log.info("job is held by another worker; dropping this duplicate delivery")
+
+
+def model_of(job_id: uuid.UUID, settings: Settings) -> str:
+    """The name of the model the job asked for; the default for jobs older than named models (and for
+    a job that is gone, which the analysis then drops)."""
+    with session_scope() as session:
+        return repository.model_of(session, job_id) or settings.default_model

@@ -11,7 +11,7 @@ from pydantic import Json, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
-from api.forms import openapi_body, parse_http_url, parse_metadata
+from api.forms import openapi_body, parse_http_url, parse_metadata, parse_model
 from api.intake import check_webhook, job_from_file, job_from_url
 from api.submission import ENVELOPE_BYTES, FIELD_BYTES_FACTOR
 from api.uploads import receive_form
@@ -36,6 +36,7 @@ BATCH_BODY = openapi_body(
         "audio_urls": "A JSON array of http(s) audio URLs",
         "metadata": "A small JSON object, kept with the batch",
         "webhook_url": "Notified of every job and of the batch",
+        "model": "A model's name from GET /v1/models, for every job; default: the first",
     },
     BatchUrls,
     files="files",
@@ -69,6 +70,7 @@ async def create_batch(
             jobs=[job_from_url(url) for url in body.audio_urls],
             webhook_url=parse_http_url(body.webhook_url, field="webhook_url"),
             metadata=body.metadata,
+            model=parse_model(body.model, settings),
         )
     else:
         new = await _batch_from_form(request, session, settings, storage)
@@ -80,7 +82,7 @@ async def create_batch(
     new = replace(
         new,
         jobs=[
-            replace(job, batch_id=new.id, position=position, webhook_url=new.webhook_url)
+            replace(job, batch_id=new.id, position=position, webhook_url=new.webhook_url, model=new.model)
             for position, job in enumerate(new.jobs)
         ],
     )
@@ -118,6 +120,7 @@ async def _batch_from_form(
         jobs=jobs,
         webhook_url=parse_http_url(form.fields.get("webhook_url"), field="webhook_url"),
         metadata=parse_metadata(form.fields.get("metadata"), max_bytes=settings.max_metadata_bytes),
+        model=parse_model(form.fields.get("model"), settings),
     )
 
 

@@ -25,6 +25,7 @@ class NewBatch:
     jobs: list[intake.NewJob]
     webhook_url: str | None
     metadata: dict[str, Any] | None
+    model: str  # every job of a batch is for one model
 
 
 def create_batch(

@@ -61,10 +61,15 @@ class ClaimedJob:
     declared_duration_s: float | None
 
 
-def claim_queued(session: Session, *, owner: str, lease_seconds: int, limit: int) -> list[ClaimedJob]:
-    """Queued jobs taken in one round trip to fill forward passes alongside those this owner holds.
-    Their own broker messages, when they arrive, find them held (or finished) and are dropped."""
-    rows = repository.claim_queued(session, owner=owner, lease_seconds=lease_seconds, limit=limit)
+def claim_queued(
+    session: Session, *, model: str, owner: str, lease_seconds: int, limit: int
+) -> list[ClaimedJob]:
+    """Queued jobs of ``model`` taken in one round trip to fill forward passes alongside those this owner
+    holds (of the same model). Their own broker messages, when they arrive, find them held (or finished)
+    and are dropped."""
+    rows = repository.claim_queued(
+        session, model=model, owner=owner, lease_seconds=lease_seconds, limit=limit
+    )
     return [
         ClaimedJob(
             id=row.id,
@@ -132,7 +137,8 @@ def release_job(session: Session, job_id: uuid.UUID, owner: str, *, resend: bool
         return False
     if resend:
         job = repository.get(session, job_id)
-        enqueue_analysis(session, job_id, bulk=job is not None and job.batch_id is not None)
+        if job is not None:
+            enqueue_analysis(session, job_id, model=job.model, bulk=job.batch_id is not None)
     return True
 
 

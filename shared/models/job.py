@@ -81,6 +81,10 @@ class Job(Base):
     # Unique per owner, see the constraints below.
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
 
+    # The name (EMOQ_MODELS) of the model asked for; None on jobs older than named models, which the
+    # default model serves.
+    model: Mapped[str | None] = mapped_column(String(32))
+
     # Where the audio lives while it is needed; cleared once it is deleted.
     audio_key: Mapped[str | None] = mapped_column(String(255))
 

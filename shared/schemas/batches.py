@@ -17,6 +17,7 @@ class BatchUrls(BaseModel):
     audio_urls: list[str] = Field(min_length=1)
     webhook_url: str | None = None
     metadata: dict[str, Any] | None = None
+    model: str | None = Field(default=None, description="A name from GET /v1/models; default: the first")
 
 
 class BatchCreated(BaseModel):

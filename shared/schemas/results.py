@@ -64,6 +64,9 @@ class Classification(BaseModel):
 
 
 class ModelRef(BaseModel):
+    name: str | None = Field(
+        default=None, description="The name it is served under (`model=`); null on older results"
+    )
     id: str
     revision: str
     precision: str = Field(default="fp32", description="fp32, bf16, fp16 or int8: the arithmetic it ran at")
