@@ -51,11 +51,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     submit.add_argument("files", nargs="+", type=Path)
     submit.add_argument("--wait", action="store_true", help="wait and print the scores")
     submit.add_argument("--webhook", help="webhook URL notified when each job ends")
+    submit.add_argument("--model", help="a model's name from GET /v1/models (default: the server's first)")
     submit.set_defaults(handler=_run(_submit))
     batch = command("batch", "submit every audio file of a folder or glob as one batch")
     batch.add_argument("source", help="a folder, or a glob such as 'calls/*.wav'")
     batch.add_argument("--wait", action="store_true", help="wait and print the summary")
     batch.add_argument("--webhook", help="webhook URL notified of every job and of the batch")
+    batch.add_argument("--model", help="a model's name from GET /v1/models (default: the server's first)")
     batch.set_defaults(handler=_run(_batch))
     status = command("status", "print a job's or a batch's status as JSON")
     status.add_argument("id", type=job_or_batch_id)
@@ -116,7 +118,7 @@ def _submit(client: httpx.Client, args: argparse.Namespace) -> int:
     jobs, refusals = [], []
     for path in args.files:
         try:
-            job = _send_file(client, path, webhook_url=args.webhook)
+            job = _send_file(client, path, fields=_fields(args))
         except ClientError as error:
             print(f"emoq: {path}: {error}", file=sys.stderr)
             refusals.append(error.exit_code)
@@ -131,13 +133,18 @@ def _submit(client: httpx.Client, args: argparse.Namespace) -> int:
     return max(outcomes, default=OK)
 
 
-def _send_file(client: httpx.Client, path: Path, *, webhook_url: str | None) -> dict[str, Any]:
+def _fields(args: argparse.Namespace) -> dict[str, str]:
+    """The form fields of a submission that the flags give."""
+    given = {"webhook_url": args.webhook, "model": args.model}
+    return {name: value for name, value in given.items() if value}
+
+
+def _send_file(client: httpx.Client, path: Path, *, fields: dict[str, str]) -> dict[str, Any]:
     if not path.is_file():
         raise ClientError("no such file", REFUSED)
-    data = {"webhook_url": webhook_url} if webhook_url else {}
     try:
         with path.open("rb") as audio:
-            return request(client, "POST", "/v1/jobs", files={"file": (path.name, audio)}, data=data).json()
+            return request(client, "POST", "/v1/jobs", files={"file": (path.name, audio)}, data=fields).json()
     except httpx.HTTPError as error:
         raise ClientError(f"cannot reach the server ({type(error).__name__})", UNAVAILABLE) from error
 
@@ -155,9 +162,8 @@ def _batch(client: httpx.Client, args: argparse.Namespace) -> int:
     )
     if not paths:
         raise ClientError(f"no files in {args.source}", REFUSED)
-    data = {"webhook_url": args.webhook} if args.webhook else {}
     files = [("files", (p.name, p.read_bytes())) for p in paths]
-    created = request(client, "POST", "/v1/batches", files=files, data=data).json()
+    created = request(client, "POST", "/v1/batches", files=files, data=_fields(args)).json()
     print(created["id"], f"{len(created['job_ids'])} jobs", sep="\t")
     if not args.wait:
         return OK
@@ -274,7 +280,9 @@ def _print_job(job: dict[str, Any]) -> None:
         return
     result = job["result"]
     flag = " (low confidence)" if result.get("low_confidence") else ""
-    print(f"{name}: {result['dominant']['label']}{flag}")
+    model = result["model"]
+    by = f"{model['name']}: {model['id']}" if model.get("name") else model["id"]
+    print(f"{name}: {result['dominant']['label']}{flag}  [{by}]")
     for score in result["scores"]:
         print(f"  {score['label']:<10} {score['score']:6.3f}  {'#' * round(score['score'] * 40)}")
     if confidence := result.get("confidence"):

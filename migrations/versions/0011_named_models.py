@@ -20,6 +20,9 @@ def upgrade() -> None:
     # Nullable: jobs from before named models asked for none; the default model serves them.
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('model', sa.String(length=32), nullable=True))
+    # The name of the model that scored a result, as its worker wrote it.
+    with op.batch_alter_table('job_results', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('model_name', sa.String(length=32), nullable=True))
     # What workers reported at start-up, now keyed by name too. Only a record of what is running: every
     # worker of this version writes its row again as it starts, so the table is rebuilt empty.
     op.drop_table('served_models')
@@ -52,5 +55,7 @@ def downgrade() -> None:
     sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('model_id', 'revision', name=op.f('pk_served_models'))
     )
+    with op.batch_alter_table('job_results', schema=None) as batch_op:
+        batch_op.drop_column('model_name')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.drop_column('model')

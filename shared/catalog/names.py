@@ -45,7 +45,7 @@ def parse_models(raw: str) -> list[ModelEntry]:
 
 
 def parse_names(raw: str, known: list[str]) -> list[str]:
-    """A comma-separated subset of ``known`` (``EMOQ_WORKER_MODELS``, ``--models``); empty means all."""
+    """A comma-separated subset of ``known`` (``EMOQ_WORKER_MODELS``); empty means all."""
     names = [part.strip() for part in raw.split(",") if part.strip()]
     if not names:
         return list(known)

@@ -171,6 +171,7 @@ def record_result(
         session,
         JobResultRow(
             job_id=job_id,
+            model_name=result.model.name,
             model_id=result.model.id,
             model_revision=result.model.revision,
             model_precision=result.model.precision,

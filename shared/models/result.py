@@ -22,6 +22,8 @@ class JobResultRow(Base):
         Uuid, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The name it was served under (EMOQ_MODELS), as the worker that scored it wrote; None before names.
+    model_name: Mapped[str | None] = mapped_column(String(32))
     model_id: Mapped[str] = mapped_column(String(255))
     model_revision: Mapped[str] = mapped_column(String(64))
     model_precision: Mapped[str] = mapped_column(String(8), server_default="fp32")
