@@ -74,7 +74,7 @@ class JobRead(BaseModel):
             row = job.result
             result = JobResult(
                 model=ModelRef(
-                    name=job.model,
+                    name=row.model_name,
                     id=row.model_id,
                     revision=row.model_revision,
                     precision=row.model_precision,
