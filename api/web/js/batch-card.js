@@ -4,6 +4,7 @@
 import { announce } from "./announce.js";
 import { api } from "./api.js";
 import { displayLabel, el, formatPercent, formatProgress, swatch } from "./format.js";
+import { chosenModel } from "./models.js";
 import { poll } from "./poll.js";
 import { renderProblem } from "./problem.js";
 
@@ -84,7 +85,7 @@ export class BatchCard {
     this.outcome.replaceChildren();
     let created;
     try {
-      created = await api.createBatch(this.files);
+      created = await api.createBatch(this.files, { model: chosenModel() });
     } catch (error) {
       this.#setStatus("rejected", "Not accepted");
       this.progress.value = 0;

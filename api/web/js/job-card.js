@@ -8,6 +8,7 @@ import { poll } from "./poll.js";
 import { renderProblem } from "./problem.js";
 import { renderScores } from "./scores.js";
 import { renderEpisodes } from "./episodes.js";
+import { chosenModel } from "./models.js";
 import { renderReading } from "./reading.js";
 import { renderTimeline } from "./timeline.js";
 
@@ -101,7 +102,7 @@ export class JobCard {
     this.outcome.replaceChildren();
     let job;
     try {
-      job = await api.createJob(this.file);
+      job = await api.createJob(this.file, { model: chosenModel() });
     } catch (error) {
       this.#show("rejected", 0);
       this.outcome.replaceChildren(renderProblem("Not accepted", error));
