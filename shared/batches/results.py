@@ -27,6 +27,8 @@ TRAILING_COLUMNS = [
     "low_confidence",
     "arousal",
     "valence",
+    # The name of the model that scored it (EMOQ_MODELS); empty for results stored before names (0011).
+    "model",
 ]
 
 
@@ -96,6 +98,7 @@ def _csv_rows(batch_id: uuid.UUID, labels: list[str]) -> Iterator[str]:
                 _seconds(job.declared_duration_s),
                 _flag(job.truncated),
                 *_interpretation(result),
+                (result.model_name if result else None) or "",
             ]
         )
         yield flush()

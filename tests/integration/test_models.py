@@ -6,6 +6,8 @@ both) and by two workers on PostgreSQL and Redis, each loading one model and rea
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -96,6 +98,8 @@ def test_each_job_is_answered_by_the_model_it_asked_for(stack: Stack, tmp_path: 
     assert [job["result"]["model"]["name"] for job in jobs] == expected
     # The identity of the checkpoint that scored it: its folder, tiny-fast… or tiny-accurate…
     assert all(job["result"]["model"]["id"].startswith(f"tiny-{job['model']}") for job in jobs)
+    table = stack.client.get(f"/v1/batches/{batch['id']}/results", headers={"Accept": "text/csv"}).text
+    assert [row["model"] for row in csv.DictReader(io.StringIO(table))] == ["accurate"] * 3
 
 
 def test_an_unknown_model_is_refused_with_the_known_names(stack: Stack, tmp_path: Path) -> None:

@@ -60,7 +60,8 @@ export function swatch(label) {
   const emoji = label === null ? null : displayOf(label)?.emoji;
   if (!emoji) return square;
   const pair = document.createDocumentFragment();
-  pair.append(square, el("span", { class: "emoji", "aria-hidden": "true", text: emoji }));
+  // Drawn by the stylesheet from the attribute, so the emoji stays out of the text (tables, copies).
+  pair.append(square, el("span", { class: "emoji", "aria-hidden": "true", "data-emoji": emoji }));
   return pair;
 }
 
