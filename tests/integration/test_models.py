@@ -18,6 +18,7 @@ import pytest
 from tests.audio_factory import write_tone
 from tests.integration.conftest import servers_env
 from tests.integration.stack import Stack, free_port
+from tests.integration.test_client_cli import emoq
 from tests.model_factory import save_tiny_checkpoint
 
 pytestmark = pytest.mark.integration
@@ -120,3 +121,14 @@ def test_the_models_are_listed_with_how_their_labels_are_shown(stack: Stack) -> 
     assert fast["sad"] == {"color": "#2f55c4", "emoji": "😢", "mood": "melancholic"}
     assert accurate["sad"] == {"color": "#123456", "emoji": "🌧️", "mood": "rainy"}
     assert accurate["happy"] == fast["happy"], "labels the folder does not mention keep the defaults"
+
+
+def test_the_client_asks_for_a_model_and_says_which_answered(stack: Stack, tmp_path: Path) -> None:
+    clip = write_tone(tmp_path / "hello.wav", fmt="wav", seconds=0.8)
+
+    done = emoq(f"http://127.0.0.1:{stack.port}", "submit", str(clip), "--model", "accurate", "--wait")
+    refused = emoq(f"http://127.0.0.1:{stack.port}", "submit", str(clip), "--model", "huge")
+
+    assert done.returncode == 0, done.stderr
+    assert "[accurate: tiny-accurate" in done.stdout.splitlines()[1]
+    assert refused.returncode == 2 and "unknown_model" in refused.stderr
