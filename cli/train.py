@@ -38,7 +38,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="comma-separated validation speakers; 'none' trains on every non-test speaker for exactly "
         "--epochs epochs (default: about 20%% of them, drawn with --seed)",
     )
-    parser.add_argument("--test-speakers", default="", help="comma-separated speakers held out for testing")
+    held_out = parser.add_mutually_exclusive_group()
+    held_out.add_argument("--test-speakers", default="", help="comma-separated speakers held out for testing")
+    held_out.add_argument(
+        "--fold",
+        action="append",
+        default=[],
+        metavar="SPEAKERS",
+        help="leave-speakers-out cross-validation: comma-separated speakers held out together; repeat once "
+        "per fold. Trains one model per fold into OUTPUT/fold-K for exactly --epochs, scores each on its "
+        "held-out speakers and writes OUTPUT/crossval.json (mean and spread of UAR, confusion, ECE)",
+    )
     parser.add_argument("--epochs", type=int, default=60, help="maximum epochs (default: 60)")
     parser.add_argument("--patience", type=int, default=15, help="epochs without improvement before stopping")
     parser.add_argument("--batch-size", type=int, default=32)
@@ -98,7 +108,12 @@ def _train(args: argparse.Namespace) -> int:
         else None,
         command=command_line(args),
     )
-    train_checkpoint(plan)
+    if args.fold:
+        from worker.training.crossval import cross_validate
+
+        cross_validate(plan, [parse_list(fold) for fold in args.fold])
+    else:
+        train_checkpoint(plan)
     return 0
 
 
@@ -125,6 +140,8 @@ def command_line(args: argparse.Namespace) -> str:
         words += ["--val-speakers", args.val_speakers]
     if args.test_speakers:
         words += ["--test-speakers", args.test_speakers]
+    for fold in args.fold:
+        words += ["--fold", fold]
     for option in ("epochs", "patience", "batch_size", "crops_per_clip", "learning_rate", "seed", "device"):
         words += ["--" + option.replace("_", "-"), str(getattr(args, option))]
     for option in ("trim_db", "normalize"):
