@@ -54,6 +54,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--crops-per-clip", type=int, default=2, help="random crops of each clip per epoch")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument(
+        "--window-seconds",
+        type=float,
+        default=1.5,
+        help="training crop length, and the window the service scores (default: 1.5)",
+    )
+    parser.add_argument(
+        "--hop-seconds", type=float, default=1.0, help="window hop at inference (default: 1.0)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument(
@@ -83,6 +92,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from worker.conditioning import Conditioning
+    from worker.training.augment import AugmentSettings
     from worker.training.run import TrainingPlan, train_checkpoint
     from worker.training.trainer import TrainSettings
 
@@ -96,6 +106,7 @@ def _train(args: argparse.Namespace) -> int:
             learning_rate=args.learning_rate,
             patience=args.patience,
             seed=args.seed,
+            augment=AugmentSettings(crop_seconds=args.window_seconds),
         ),
         init_from=args.init_from,
         config_preset=args.config_preset,
@@ -106,6 +117,7 @@ def _train(args: argparse.Namespace) -> int:
         conditioning=Conditioning(trim_db=args.trim_db, normalize=args.normalize)
         if (args.trim_db is not None or args.normalize)
         else None,
+        hop_seconds=args.hop_seconds,
         command=command_line(args),
     )
     if args.fold:
@@ -142,7 +154,8 @@ def command_line(args: argparse.Namespace) -> str:
         words += ["--test-speakers", args.test_speakers]
     for fold in args.fold:
         words += ["--fold", fold]
-    for option in ("epochs", "patience", "batch_size", "crops_per_clip", "learning_rate", "seed", "device"):
+    options = ("epochs", "patience", "batch_size", "crops_per_clip", "learning_rate", "window_seconds")
+    for option in (*options, "hop_seconds", "seed", "device"):
         words += ["--" + option.replace("_", "-"), str(getattr(args, option))]
     for option in ("trim_db", "normalize"):
         if getattr(args, option) is not None:

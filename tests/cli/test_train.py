@@ -274,3 +274,21 @@ def test_a_speaker_in_two_folds_is_refused(
 
     assert "speaker(s) in more than one fold: s2" in capsys.readouterr().err
     assert not (tmp_path / "cv").exists()
+
+
+def test_window_and_hop_are_the_training_crop_and_reach_the_service(corpus: Path, tmp_path: Path) -> None:
+    output = tmp_path / "long"
+    assert (
+        tiny_train(corpus, output, "--val-speakers", "none", "--window-seconds", "2", "--hop-seconds", "1.5")
+        == 0
+    )
+
+    config = json.loads((output / "config.json").read_text())
+    assert (config["emoq_window_seconds"], config["emoq_hop_seconds"]) == (2.0, 1.5)
+    card = (output / "README.md").read_text()
+    assert "It scores 2 s windows every 1.5 s" in card
+    assert "--window-seconds 2.0 --hop-seconds 1.5" in card
+    classifier = AudioClassifier.load(str(output), device="cpu")
+    t = np.arange(round(3.5 * RATE)) / RATE
+    result = classifier.classify((0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32))
+    assert [(s.start_s, s.end_s) for s in result.segments] == [(0.0, 2.0), (1.5, 3.5)]
