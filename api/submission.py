@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from api.forms import parse_http_url, parse_metadata
+from api.forms import parse_flag, parse_http_url, parse_metadata
 from api.intake import check_webhook, job_from_file, job_from_url
 from api.uploads import receive_form
 from shared.auth.caller import Caller
@@ -68,6 +68,7 @@ async def _job_from_json(request: Request) -> NewJob:
         job_from_url(body.audio_url),
         metadata=body.metadata,
         webhook_url=parse_http_url(body.webhook_url, field="webhook_url"),
+        with_features=body.features,
     )
 
 
@@ -105,4 +106,5 @@ async def _job_from_form(
         new,
         metadata=parse_metadata(form.fields.get("metadata"), max_bytes=settings.max_metadata_bytes),
         webhook_url=parse_http_url(form.fields.get("webhook_url"), field="webhook_url"),
+        with_features=parse_flag(form.fields.get("features"), field="features"),
     )

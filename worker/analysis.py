@@ -79,10 +79,10 @@ def analyze_job(
 def _prepare(job_id: uuid.UUID, owner: str, *, storage: Storage, settings: Settings) -> ClaimedJob:
     with session_scope() as session:
         job = repository.get(session, job_id)
-        key, url, header_seconds, declared_seconds = (
-            (job.audio_key, job.audio_url, job.duration_s, job.declared_duration_s)
+        key, url, header_seconds, declared_seconds, with_features = (
+            (job.audio_key, job.audio_url, job.duration_s, job.declared_duration_s, job.with_features)
             if job
-            else (None, None, None, None)
+            else (None, None, None, None, False)
         )
     if key is not None and url is not None and not storage.exists(key):
         info = _fetch(job_id, owner, url, key, storage=storage, settings=settings)
@@ -90,7 +90,11 @@ def _prepare(job_id: uuid.UUID, owner: str, *, storage: Storage, settings: Setti
     if key is None or not storage.exists(key):
         raise AudioError("the stored audio is gone", code="audio_missing")
     return ClaimedJob(
-        id=job_id, audio_key=key, duration_s=header_seconds, declared_duration_s=declared_seconds
+        id=job_id,
+        audio_key=key,
+        duration_s=header_seconds,
+        declared_duration_s=declared_seconds,
+        with_features=with_features,
     )
 
 

@@ -37,6 +37,8 @@ from shared.lifecycle import finish
 from shared.logs import bind_job
 from shared.schemas.results import JobResult, ModelRef
 from shared.storage import Storage
+from worker.acoustics.summary import describe
+from worker.acoustics.tracks import TrackExtractor
 from worker.batcher import Prefetched, Stream
 from worker.inference import AudioClassifier
 from worker.lease_keeper import PROGRESS_INTERVAL_SECONDS, LeaseKeeper
@@ -60,6 +62,8 @@ class _Running:
     job: ClaimedJob
     stream: Stream
     resources: ExitStack
+    # Measures the decoded audio as it streams to the classifier, when the job asked for features.
+    acoustics: TrackExtractor | None = None
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -129,6 +133,10 @@ class BatchedAnalysis:
             blocks = resources.enter_context(
                 closing(stream_mono(path, target_rate=rate, max_seconds=self.settings.max_audio_seconds))
             )
+            acoustics = None
+            if job.with_features:
+                acoustics = TrackExtractor(rate, silence_dbfs=self.settings.silence_dbfs)
+                blocks = acoustics.tap(blocks)
             # Decoded ahead, in a thread, while the current pass runs; never held whole.
             windows = Prefetched(self.classifier.windows(blocks), decode_executor(), chunk=self.max_jobs)
             resources.callback(windows.close)
@@ -137,7 +145,7 @@ class BatchedAnalysis:
                 key=job.id, windows=windows, expected_windows=self.classifier.expected_windows(expected)
             )
             with self.lock:
-                self.running[job.id] = _Running(job, stream, resources)
+                self.running[job.id] = _Running(job, stream, resources, acoustics)
             self.batcher.add(stream)
 
     def _forget(self, job_id: uuid.UUID) -> _Running:
@@ -216,6 +224,8 @@ class BatchedAnalysis:
             if stream.error is not None:
                 raise stream.error
             classification = self.classifier.summarise(stream)
+            if running.acoustics is not None:
+                classification = describe(classification, running.acoustics.finish())
         except Exception as exc:
             if is_transient(exc):
                 raise

@@ -17,7 +17,7 @@ from shared.errors import InvalidRequest
 from shared.jobs import intake, repository
 from shared.lifecycle import finish
 from shared.models import JobStatus
-from shared.schemas.jobs import JobFromUrl, JobPage, JobRead
+from shared.schemas.jobs import FEATURES_DESCRIPTION, JobFromUrl, JobPage, JobRead
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -26,6 +26,7 @@ UPLOAD_BODY = openapi_body(
         "audio_url": "Instead of a file: http(s) URL of the audio",
         "metadata": "A small JSON object, kept with the job",
         "webhook_url": "http(s) URL notified when the job ends",
+        "features": FEATURES_DESCRIPTION + ": true or false",
     },
     JobFromUrl,
     files="file",

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from shared.schemas.jobs import JobRead
+from shared.schemas.jobs import FEATURES_DESCRIPTION, JobRead
 
 
 class BatchUrls(BaseModel):
@@ -17,6 +17,7 @@ class BatchUrls(BaseModel):
     audio_urls: list[str] = Field(min_length=1)
     webhook_url: str | None = None
     metadata: dict[str, Any] | None = None
+    features: bool = Field(default=False, description=FEATURES_DESCRIPTION)
 
 
 class BatchCreated(BaseModel):

@@ -11,6 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.models import Job, JobStatus
 from shared.schemas.results import JobResult, ModelRef
 
+FEATURES_DESCRIPTION = (
+    "Also measure acoustic features: pitch, loudness, speaking rate, spectral centroid, MFCCs"
+)
+
 
 class JobFromUrl(BaseModel):
     """A job given as a JSON body: the worker fetches the audio from ``audio_url``."""
@@ -18,6 +22,7 @@ class JobFromUrl(BaseModel):
     audio_url: str = Field(max_length=2048)
     metadata: dict[str, Any] | None = None
     webhook_url: str | None = None
+    features: bool = Field(default=False, description=FEATURES_DESCRIPTION)
 
 
 class InputInfo(BaseModel):
@@ -60,6 +65,7 @@ class JobRead(BaseModel):
     input: InputInfo
     metadata: dict[str, Any] | None
     webhook_url: str | None
+    features: bool = Field(description="Whether acoustic features were asked for")
     result: JobResult | None = None
     error: ErrorInfo | None = None
 
@@ -77,6 +83,7 @@ class JobRead(BaseModel):
                 low_confidence=row.low_confidence,
                 episodes=row.episodes,
                 affect=row.affect,
+                features=row.features,
             )
         return cls(
             id=job.id,
@@ -103,6 +110,7 @@ class JobRead(BaseModel):
             ),
             metadata=job.client_metadata,
             webhook_url=job.webhook_url,
+            features=job.with_features,
             result=result,
             error=ErrorInfo(code=job.error_code, message=job.error_message or "") if job.error_code else None,
         )

@@ -26,10 +26,18 @@ function removeCard(card) {
   $("results-heading").focus();
 }
 
+/** What the person asked for besides the emotions, read when a job is sent. */
+const analysisOptions = () => ({ features: $("features-option").checked });
+
 function submitFiles(fileList) {
   const files = [...fileList];
   if (files.length === 0) return;
-  show(files.length === 1 ? new JobCard(files[0], removeCard) : new BatchCard(files, removeCard));
+  const options = analysisOptions();
+  show(
+    files.length === 1
+      ? new JobCard(files[0], removeCard, options)
+      : new BatchCard(files, removeCard, options),
+  );
 }
 
 async function loadModelInfo() {
@@ -127,7 +135,7 @@ function initRecorder() {
       clock.textContent = "0:00";
       const file = await finished.stop();
       announce("Recording stopped; sending it for analysis.");
-      show(new JobCard(file, removeCard));
+      show(new JobCard(file, removeCard, analysisOptions()));
     }
   });
 }
