@@ -24,6 +24,18 @@ def parse_metadata(raw: str | None, *, max_bytes: int) -> dict[str, Any] | None:
         raise InvalidRequest("metadata must be a JSON object", code="invalid_metadata") from exc
 
 
+def parse_flag(raw: str | None, *, field: str) -> bool:
+    """An HTML-form boolean: true/false, 1/0, on/off or yes/no; absent or empty is false."""
+    if raw is None or raw.strip() == "":
+        return False
+    value = raw.strip().lower()
+    if value in {"true", "1", "on", "yes"}:
+        return True
+    if value in {"false", "0", "off", "no"}:
+        return False
+    raise InvalidRequest(f"{field} must be true or false", code=f"invalid_{field}")
+
+
 def parse_http_url(raw: str | None, *, field: str) -> str | None:
     """The URL as given (pydantic would add a trailing slash to a bare host), once it is a valid one."""
     if raw is None or raw == "":

@@ -11,8 +11,8 @@ from pydantic import Json, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
-from api.forms import openapi_body, parse_http_url, parse_metadata
-from api.intake import check_webhook, job_from_file, job_from_url
+from api.forms import openapi_body, parse_flag, parse_http_url, parse_metadata
+from api.intake import check_transcription, check_webhook, job_from_file, job_from_url
 from api.submission import ENVELOPE_BYTES, FIELD_BYTES_FACTOR
 from api.uploads import receive_form
 from shared.batches import repository, results
@@ -36,6 +36,7 @@ BATCH_BODY = openapi_body(
         "audio_urls": "A JSON array of http(s) audio URLs",
         "metadata": "A small JSON object, kept with the batch",
         "webhook_url": "Notified of every job and of the batch",
+        "transcribe": "true: also transcribe every recording (needs EMOQ_ASR_MODEL)",
     },
     BatchUrls,
     files="files",
@@ -69,6 +70,7 @@ async def create_batch(
             jobs=[job_from_url(url) for url in body.audio_urls],
             webhook_url=parse_http_url(body.webhook_url, field="webhook_url"),
             metadata=body.metadata,
+            transcribe=body.transcribe,
         )
     else:
         new = await _batch_from_form(request, session, settings, storage)
@@ -76,11 +78,18 @@ async def create_batch(
         raise InvalidRequest("a batch needs at least one file or audio URL", code="empty_batch")
     if len(new.jobs) > settings.max_batch_files:
         raise InvalidRequest(f"at most {settings.max_batch_files} files per batch", code="too_many_files")
+    check_transcription(new.transcribe, settings)
     await run_in_threadpool(check_webhook, new.webhook_url, caller, settings)
     new = replace(
         new,
         jobs=[
-            replace(job, batch_id=new.id, position=position, webhook_url=new.webhook_url)
+            replace(
+                job,
+                batch_id=new.id,
+                position=position,
+                webhook_url=new.webhook_url,
+                transcribe=new.transcribe,
+            )
             for position, job in enumerate(new.jobs)
         ],
     )
@@ -118,6 +127,7 @@ async def _batch_from_form(
         jobs=jobs,
         webhook_url=parse_http_url(form.fields.get("webhook_url"), field="webhook_url"),
         metadata=parse_metadata(form.fields.get("metadata"), max_bytes=settings.max_metadata_bytes),
+        transcribe=parse_flag(form.fields.get("transcribe"), field="transcribe"),
     )
 
 

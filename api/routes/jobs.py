@@ -26,6 +26,7 @@ UPLOAD_BODY = openapi_body(
         "audio_url": "Instead of a file: http(s) URL of the audio",
         "metadata": "A small JSON object, kept with the job",
         "webhook_url": "http(s) URL notified when the job ends",
+        "transcribe": "true: also transcribe the speech, with its emotion (needs EMOQ_ASR_MODEL)",
     },
     JobFromUrl,
     files="file",

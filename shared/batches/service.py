@@ -25,6 +25,7 @@ class NewBatch:
     jobs: list[intake.NewJob]
     webhook_url: str | None
     metadata: dict[str, Any] | None
+    transcribe: bool = False
 
 
 def create_batch(

@@ -41,6 +41,7 @@ class NewJob:
     error: EmoQError | None = None
     metadata: dict[str, Any] | None = None
     webhook_url: str | None = None
+    transcribe: bool = False
     idempotency_key: str | None = None
     batch_id: uuid.UUID | None = None
     position: int | None = None
@@ -117,6 +118,7 @@ def _job_row(new: NewJob, caller: Caller) -> Job:
         channels=info.channels if info else None,
         client_metadata=new.metadata,
         webhook_url=new.webhook_url,
+        transcribe=new.transcribe,
         idempotency_key=new.idempotency_key,
         audio_key=None if failed else storage_key(new.id),
         error_code=new.error.code if failed else None,

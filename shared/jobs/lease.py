@@ -59,6 +59,7 @@ class ClaimedJob:
     audio_key: str | None
     duration_s: float | None
     declared_duration_s: float | None
+    transcribe: bool = False
 
 
 def claim_queued(session: Session, *, owner: str, lease_seconds: int, limit: int) -> list[ClaimedJob]:
@@ -71,6 +72,7 @@ def claim_queued(session: Session, *, owner: str, lease_seconds: int, limit: int
             audio_key=row.audio_key,
             duration_s=row.duration_s,
             declared_duration_s=row.declared_duration_s,
+            transcribe=row.transcribe,
         )
         for row in rows
     ]
@@ -176,6 +178,11 @@ def record_result(
             low_confidence=result.low_confidence,
             episodes=[e.model_dump() for e in result.episodes] if result.episodes is not None else None,
             affect=result.affect.model_dump() if result.affect else None,
+            utterances=(
+                [u.model_dump(exclude_none=True) for u in result.utterances]
+                if result.utterances is not None
+                else None
+            ),
         ),
     )
     return True

@@ -17,6 +17,7 @@ class BatchUrls(BaseModel):
     audio_urls: list[str] = Field(min_length=1)
     webhook_url: str | None = None
     metadata: dict[str, Any] | None = None
+    transcribe: bool = Field(default=False, description="Also transcribe every recording")
 
 
 class BatchCreated(BaseModel):

@@ -18,6 +18,7 @@ class JobFromUrl(BaseModel):
     audio_url: str = Field(max_length=2048)
     metadata: dict[str, Any] | None = None
     webhook_url: str | None = None
+    transcribe: bool = Field(default=False, description="Also transcribe the speech, with its emotion")
 
 
 class InputInfo(BaseModel):
@@ -77,6 +78,7 @@ class JobRead(BaseModel):
                 low_confidence=row.low_confidence,
                 episodes=row.episodes,
                 affect=row.affect,
+                utterances=row.utterances,
             )
         return cls(
             id=job.id,
