@@ -27,6 +27,9 @@ TRAILING_COLUMNS = [
     "low_confidence",
     "arousal",
     "valence",
+    # The utterances' text, joined; empty unless the job was sent with transcribe=true (revision 0010).
+    # Last, so the free text never shifts the columns a spreadsheet reads by position.
+    "transcript",
 ]
 
 
@@ -96,6 +99,7 @@ def _csv_rows(batch_id: uuid.UUID, labels: list[str]) -> Iterator[str]:
                 _seconds(job.declared_duration_s),
                 _flag(job.truncated),
                 *_interpretation(result),
+                _transcript(result),
             ]
         )
         yield flush()
@@ -110,6 +114,10 @@ def _interpretation(result: JobResultRow | None) -> list[str]:
         _score(affect.get("arousal")),
         _score(affect.get("valence")),
     ]
+
+
+def _transcript(result: JobResultRow | None) -> str:
+    return " ".join(utterance["text"] for utterance in (result.utterances if result else None) or [])
 
 
 def _score(value: float | None) -> str:

@@ -12,8 +12,8 @@ import soundfile as sf
 
 from shared.audio import decode_to_mono
 from shared.errors import EmoQError
-from shared.schemas.results import Segment, Utterance
 from tests.model_factory import save_tiny_checkpoint, save_tiny_whisper_asr
+from tests.utterance_checks import assert_utterances_fit
 from worker.inference import AudioClassifier
 from worker.transcription import Transcriber, add_transcript
 
@@ -44,25 +44,6 @@ def recording(tmp_path: Path) -> Path:
     return path
 
 
-def expected_scores(utterance: Utterance, windows: list[Segment]) -> dict[str, float]:
-    """The overlap-weighted mean, computed apart from the code under test."""
-    totals: dict[str, float] = {}
-    weight = 0.0
-    for window in windows:
-        if not window.scores:
-            continue
-        if utterance.end_s > utterance.start_s:
-            share = min(utterance.end_s, window.end_s) - max(utterance.start_s, window.start_s)
-        else:
-            share = 1.0 if window.start_s <= utterance.start_s <= window.end_s else 0.0
-        if share <= 0:
-            continue
-        weight += share
-        for score in window.scores:
-            totals[score.label] = totals.get(score.label, 0.0) + share * score.score
-    return {label: total / weight for label, total in totals.items()}
-
-
 def test_utterances_lie_in_the_audio_in_order_with_the_overlap_weighted_emotion(
     transcriber: Transcriber, classifier: AudioClassifier, recording: Path
 ) -> None:
@@ -71,19 +52,12 @@ def test_utterances_lie_in_the_audio_in_order_with_the_overlap_weighted_emotion(
 
     result = add_transcript(classification, recording, transcriber, max_seconds=60.0)
 
-    utterances = result.utterances
-    assert utterances, "the tiny Whisper wrote nothing"
-    assert any(u.end_s > u.start_s for u in utterances)
-    duration = classification.segments[-1].end_s
-    assert duration == pytest.approx(SECONDS, abs=0.01)
-    assert all(0.0 <= u.start_s <= u.end_s <= duration for u in utterances)
-    assert [u.start_s for u in utterances] == sorted(u.start_s for u in utterances)
-    for utterance in utterances:
-        assert utterance.text and utterance.text == utterance.text.strip()
-        assert utterance.scores is not None and utterance.dominant == utterance.scores[0]
-        assert sum(s.score for s in utterance.scores) == pytest.approx(1.0)
-        got = {s.label: s.score for s in utterance.scores}
-        assert got == pytest.approx(expected_scores(utterance, classification.segments))
+    assert result.utterances is not None
+    assert any(u.end_s > u.start_s for u in result.utterances)
+    assert classification.segments[-1].end_s == pytest.approx(SECONDS, abs=0.01)
+    assert_utterances_fit(
+        [u.model_dump() for u in result.utterances], [s.model_dump() for s in classification.segments]
+    )
 
 
 def test_a_recogniser_that_fails_fails_with_a_stable_code(
