@@ -128,3 +128,7 @@ class ModelInfo(BaseModel):
 
 class ModelList(BaseModel):
     models: list[ModelInfo]
+    transcription: bool = Field(
+        default=False,
+        description="Whether jobs may ask for a transcript (transcribe=true): EMOQ_ASR_MODEL is set",
+    )

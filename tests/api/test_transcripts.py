@@ -52,6 +52,7 @@ def test_without_a_recogniser_transcribe_is_refused_and_nothing_is_kept(
 
     assert stored_blobs(embedded) == [] and queued_messages(embedded) == []
     assert submit(client, tone_wav, transcribe="false").status_code == 202
+    assert client.get("/v1/models").json()["transcription"] is False
 
 
 def test_a_flag_that_is_not_a_boolean_is_refused(
@@ -80,4 +81,5 @@ def test_with_a_recogniser_the_jobs_ask_the_worker_for_a_transcript(
             job_id: repository.get(session, uuid.UUID(job_id)).transcribe
             for job_id in [single, plain, *batch["job_ids"], *by_url["job_ids"]]
         }
+    assert client.get("/v1/models").json()["transcription"] is True
     assert asked == {single: True, plain: False, batch["job_ids"][0]: True, by_url["job_ids"][0]: True}

@@ -61,9 +61,10 @@ const path = (...parts) => parts.map(encodeURIComponent).join("/");
 export const api = {
   models: () => call("/v1/models").then(json),
 
-  createJob(file, filename = file.name) {
+  createJob(file, { transcribe = false } = {}) {
     const form = new FormData();
-    form.append("file", file, filename);
+    form.append("file", file, file.name);
+    if (transcribe) form.append("transcribe", "true");
     return call("/v1/jobs", { method: "POST", body: form }).then(json);
   },
 
@@ -72,9 +73,10 @@ export const api = {
   // 204 when the job had already finished (it is then deleted): there is no body to read.
   cancelJob: (id) => call(`/v1/jobs/${path(id)}`, { method: "DELETE" }),
 
-  createBatch(files) {
+  createBatch(files, { transcribe = false } = {}) {
     const form = new FormData();
     for (const file of files) form.append("files", file, file.name);
+    if (transcribe) form.append("transcribe", "true");
     return call("/v1/batches", { method: "POST", body: form }).then(json);
   },
 

@@ -13,6 +13,9 @@ import { initThemeToggle } from "./theme.js";
 const $ = (id) => document.getElementById(id);
 const workList = $("work-list");
 
+// Offered only where the server has a speech recogniser (the model list says so).
+const options = () => ({ transcribe: !$("transcribe-option").hidden && $("transcribe").checked });
+
 function show(card) {
   workList.prepend(card.element);
   $("empty-state").hidden = true;
@@ -29,13 +32,18 @@ function removeCard(card) {
 function submitFiles(fileList) {
   const files = [...fileList];
   if (files.length === 0) return;
-  show(files.length === 1 ? new JobCard(files[0], removeCard) : new BatchCard(files, removeCard));
+  show(
+    files.length === 1
+      ? new JobCard(files[0], removeCard, options())
+      : new BatchCard(files, removeCard, options()),
+  );
 }
 
 async function loadModelInfo() {
   const info = $("model-info");
   try {
-    const { models } = await api.models();
+    const { models, transcription } = await api.models();
+    $("transcribe-option").hidden = !transcription;
     if (models.length === 0) {
       info.textContent = "No worker has started yet: jobs will wait in the queue until one does.";
       return;
@@ -127,7 +135,7 @@ function initRecorder() {
       clock.textContent = "0:00";
       const file = await finished.stop();
       announce("Recording stopped; sending it for analysis.");
-      show(new JobCard(file, removeCard));
+      show(new JobCard(file, removeCard, options()));
     }
   });
 }

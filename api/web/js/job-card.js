@@ -10,6 +10,7 @@ import { renderScores } from "./scores.js";
 import { renderEpisodes } from "./episodes.js";
 import { renderReading } from "./reading.js";
 import { renderTimeline } from "./timeline.js";
+import { renderTranscript } from "./transcript.js";
 
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 // "uploading" and "rejected" (the API refused the upload) are the page's own; the rest are the API's.
@@ -39,9 +40,10 @@ export class JobCard {
    * @param {File} file what is sent; kept for playback and for "Try again"
    * @param {(card: JobCard) => void} onRemove takes the card off the page
    */
-  constructor(file, onRemove) {
+  constructor(file, onRemove, { transcribe = false } = {}) {
     this.file = file;
     this.onRemove = onRemove;
+    this.transcribe = transcribe;
     this.audioUrl = URL.createObjectURL(file);
     this.#build();
   }
@@ -101,7 +103,7 @@ export class JobCard {
     this.outcome.replaceChildren();
     let job;
     try {
-      job = await api.createJob(this.file);
+      job = await api.createJob(this.file, { transcribe: this.transcribe });
     } catch (error) {
       this.#show("rejected", 0);
       this.outcome.replaceChildren(renderProblem("Not accepted", error));
@@ -156,6 +158,7 @@ export class JobCard {
         renderReading(result),
         segments.length > 1 && episodes.length ? renderEpisodes(episodes, end) : "",
         segments.length > 1 ? renderTimeline(segments) : "",
+        result.utterances ? renderTranscript(result.utterances) : "",
       );
       const { label, score } = result.dominant;
       announce(`${name}: done. Dominant emotion ${displayLabel(label)}, ${formatPercent(score)}.`);
