@@ -59,12 +59,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     submit.add_argument("--wait", action="store_true", help="wait and print the scores")
     submit.add_argument("--webhook", help="webhook URL notified when each job ends")
     submit.add_argument("--features", action="store_true", help=FEATURES_HELP)
+    submit.add_argument(
+        "--transcribe", action="store_true", help="also transcribe, with each utterance's emotion"
+    )
     submit.set_defaults(handler=_run(_submit))
     batch = command("batch", "submit every audio file of a folder or glob as one batch")
     batch.add_argument("source", help="a folder, or a glob such as 'calls/*.wav'")
     batch.add_argument("--wait", action="store_true", help="wait and print the summary")
     batch.add_argument("--webhook", help="webhook URL notified of every job and of the batch")
     batch.add_argument("--features", action="store_true", help=FEATURES_HELP)
+    batch.add_argument("--transcribe", action="store_true", help="also transcribe every file")
     batch.set_defaults(handler=_run(_batch))
     status = command("status", "print a job's or a batch's status as JSON")
     status.add_argument("id", type=job_or_batch_id)
@@ -125,7 +129,7 @@ def _submit(client: httpx.Client, args: argparse.Namespace) -> int:
     jobs, refusals = [], []
     for path in args.files:
         try:
-            job = _send_file(client, path, webhook_url=args.webhook, features=args.features)
+            job = _send_file(client, path, _options(args))
         except ClientError as error:
             print(f"emoq: {path}: {error}", file=sys.stderr)
             refusals.append(error.exit_code)
@@ -140,12 +144,9 @@ def _submit(client: httpx.Client, args: argparse.Namespace) -> int:
     return max(outcomes, default=OK)
 
 
-def _send_file(
-    client: httpx.Client, path: Path, *, webhook_url: str | None, features: bool
-) -> dict[str, Any]:
+def _send_file(client: httpx.Client, path: Path, data: dict[str, str]) -> dict[str, Any]:
     if not path.is_file():
         raise ClientError("no such file", REFUSED)
-    data = _options(webhook_url, features)
     try:
         with path.open("rb") as audio:
             return request(client, "POST", "/v1/jobs", files={"file": (path.name, audio)}, data=data).json()
@@ -153,9 +154,11 @@ def _send_file(
         raise ClientError(f"cannot reach the server ({type(error).__name__})", UNAVAILABLE) from error
 
 
-def _options(webhook_url: str | None, features: bool) -> dict[str, str]:
-    """The form fields beside the audio; a field left at the server's default is not sent."""
-    return ({"webhook_url": webhook_url} if webhook_url else {}) | ({"features": "true"} if features else {})
+def _options(args: argparse.Namespace) -> dict[str, str]:
+    """The form fields beside the audio; a field left at the server's default is not sent, as older
+    servers expect."""
+    fields = {"webhook_url": args.webhook} if args.webhook else {}
+    return fields | {flag: "true" for flag in ("features", "transcribe") if getattr(args, flag)}
 
 
 def _job_outcome(job: dict[str, Any]) -> int:
@@ -171,7 +174,7 @@ def _batch(client: httpx.Client, args: argparse.Namespace) -> int:
     )
     if not paths:
         raise ClientError(f"no files in {args.source}", REFUSED)
-    data = _options(args.webhook, args.features)
+    data = _options(args)
     files = [("files", (p.name, p.read_bytes())) for p in paths]
     created = request(client, "POST", "/v1/batches", files=files, data=data).json()
     print(created["id"], f"{len(created['job_ids'])} jobs", sep="\t")
@@ -314,6 +317,9 @@ def _print_job(job: dict[str, Any]) -> None:
             f"  {episode['start_s']:8.2f}-{episode['end_s']:<8.2f} {dominant['label']:<10}"
             f" {dominant['score']:6.3f}"
         )
+    for utterance in result.get("utterances") or []:
+        emotion = (utterance.get("dominant") or {}).get("label", "")
+        print(f"  {utterance['start_s']:8.2f}-{utterance['end_s']:<8.2f} {emotion:<10} {utterance['text']}")
 
 
 def _print_features(features: dict[str, Any]) -> None:

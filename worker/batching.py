@@ -35,7 +35,7 @@ from shared.jobs import lease
 from shared.jobs.lease import ClaimedJob
 from shared.lifecycle import finish
 from shared.logs import bind_job
-from shared.schemas.results import JobResult, ModelRef
+from shared.schemas.results import Classification, JobResult, ModelRef
 from shared.storage import Storage
 from worker.acoustics.summary import describe
 from worker.acoustics.tracks import TrackExtractor
@@ -43,6 +43,7 @@ from worker.batcher import Prefetched, Stream
 from worker.inference import AudioClassifier
 from worker.lease_keeper import PROGRESS_INTERVAL_SECONDS, LeaseKeeper
 from worker.metrics import record_inference
+from worker.transcription import Transcriber, add_transcript
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,12 @@ class BatchedAnalysis:
         storage: Storage,
         settings: Settings,
         shutting_down: Callable[[], bool],
+        transcriber: Callable[[], Transcriber] | None = None,
     ) -> None:
+        """``transcriber`` gives the speech recogniser, loaded on the first job that asks for a transcript;
+        without one such jobs fail with ``transcription_unavailable``."""
         self.owner = owner
+        self.transcriber = transcriber
         self.classifier = classifier
         self.storage = storage
         self.settings = settings
@@ -226,6 +231,8 @@ class BatchedAnalysis:
             classification = self.classifier.summarise(stream)
             if running.acoustics is not None:
                 classification = describe(classification, running.acoustics.finish())
+            if running.job.transcribe:
+                classification = self._transcribed(running.job, classification)
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -242,6 +249,16 @@ class BatchedAnalysis:
             model=ModelRef(id=identity.id, revision=identity.revision, precision=identity.precision),
             **dict(classification),
         )
+
+    def _transcribed(self, job: ClaimedJob, classification: Classification) -> Classification:
+        """Run while the pass loop waits: a transcript costs more than the emotion of the same audio."""
+        if self.transcriber is None or job.audio_key is None:
+            raise EmoQError("this worker cannot transcribe", code="transcription_unavailable")
+        transcriber = self.transcriber()
+        with self.storage.local_path(job.audio_key) as path:
+            return add_transcript(
+                classification, path, transcriber, max_seconds=self.settings.max_audio_seconds
+            )
 
     def _complete(self, session: Session, running: _Running, result: JobResult) -> bool:
         duration_s = result.segments[-1].end_s

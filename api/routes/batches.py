@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
 from api.forms import openapi_body, parse_flag, parse_http_url, parse_metadata
-from api.intake import check_webhook, job_from_file, job_from_url
+from api.intake import check_transcription, check_webhook, job_from_file, job_from_url
 from api.submission import ENVELOPE_BYTES, FIELD_BYTES_FACTOR
 from api.uploads import receive_form
 from shared.batches import repository, results
@@ -37,6 +37,7 @@ BATCH_BODY = openapi_body(
         "metadata": "A small JSON object, kept with the batch",
         "webhook_url": "Notified of every job and of the batch",
         "features": FEATURES_DESCRIPTION + ": true or false, for every job",
+        "transcribe": "true: also transcribe every recording (needs EMOQ_ASR_MODEL)",
     },
     BatchUrls,
     files="files",
@@ -71,6 +72,7 @@ async def create_batch(
             webhook_url=parse_http_url(body.webhook_url, field="webhook_url"),
             metadata=body.metadata,
             with_features=body.features,
+            transcribe=body.transcribe,
         )
     else:
         new = await _batch_from_form(request, session, settings, storage)
@@ -78,6 +80,7 @@ async def create_batch(
         raise InvalidRequest("a batch needs at least one file or audio URL", code="empty_batch")
     if len(new.jobs) > settings.max_batch_files:
         raise InvalidRequest(f"at most {settings.max_batch_files} files per batch", code="too_many_files")
+    check_transcription(new.transcribe, settings)
     await run_in_threadpool(check_webhook, new.webhook_url, caller, settings)
     new = replace(
         new,
@@ -88,6 +91,7 @@ async def create_batch(
                 position=position,
                 webhook_url=new.webhook_url,
                 with_features=new.with_features,
+                transcribe=new.transcribe,
             )
             for position, job in enumerate(new.jobs)
         ],
@@ -127,6 +131,7 @@ async def _batch_from_form(
         webhook_url=parse_http_url(form.fields.get("webhook_url"), field="webhook_url"),
         metadata=parse_metadata(form.fields.get("metadata"), max_bytes=settings.max_metadata_bytes),
         with_features=parse_flag(form.fields.get("features"), field="features"),
+        transcribe=parse_flag(form.fields.get("transcribe"), field="transcribe"),
     )
 
 

@@ -27,6 +27,7 @@ UPLOAD_BODY = openapi_body(
         "metadata": "A small JSON object, kept with the job",
         "webhook_url": "http(s) URL notified when the job ends",
         "features": FEATURES_DESCRIPTION + ": true or false",
+        "transcribe": "true: also transcribe the speech, with its emotion (needs EMOQ_ASR_MODEL)",
     },
     JobFromUrl,
     files="file",

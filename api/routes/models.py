@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
 from shared.jobs import repository
 from shared.schemas.jobs import ModelInfo, ModelList
 
@@ -10,7 +10,7 @@ router = APIRouter(prefix="/v1/models", tags=["models"])
 
 
 @router.get("", summary="The models the workers serve, as they reported at start-up")
-def list_models(session: SessionDep) -> ModelList:
+def list_models(session: SessionDep, settings: SettingsDep) -> ModelList:
     return ModelList(
         models=[
             ModelInfo(
@@ -24,5 +24,6 @@ def list_models(session: SessionDep) -> ModelList:
                 last_seen_at=m.last_seen_at,
             )
             for m in repository.served_models(session)
-        ]
+        ],
+        transcription=settings.transcription_available,
     )

@@ -34,6 +34,9 @@ FEATURE_SCALARS = [name for name in AcousticFeatures.model_fields if name != "mf
 FEATURE_COLUMNS = [f"feature_{name}" for name in FEATURE_SCALARS] + [
     f"feature_mfcc{i}" for i in range(MFCC_COEFFICIENTS)
 ]
+# The utterances' text, joined; empty unless the job was sent with transcribe=true (revision 0010).
+# Last, so the free text never shifts the columns a spreadsheet reads by position.
+TRANSCRIPT_COLUMN = "transcript"
 
 
 def csv_labels(session: Session, batch: Batch) -> list[str]:
@@ -86,7 +89,8 @@ def _csv_rows(batch_id: uuid.UUID, labels: list[str], *, features: bool) -> Iter
         buffer.truncate()
         return text
 
-    writer.writerow([*FIXED_COLUMNS, *labels, *TRAILING_COLUMNS, *(FEATURE_COLUMNS if features else [])])
+    features_header = FEATURE_COLUMNS if features else []
+    writer.writerow([*FIXED_COLUMNS, *labels, *TRAILING_COLUMNS, *features_header, TRANSCRIPT_COLUMN])
     yield flush()
     for job in _finished_jobs(batch_id):
         result = job.result if job.status == "succeeded" else None
@@ -105,6 +109,7 @@ def _csv_rows(batch_id: uuid.UUID, labels: list[str], *, features: bool) -> Iter
                 _flag(job.truncated),
                 *_interpretation(result),
                 *(_features(result) if features else []),
+                _transcript(result),
             ]
         )
         yield flush()
@@ -131,6 +136,10 @@ def _features(result: JobResultRow | None) -> list[str]:
 
 def _number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
+
+
+def _transcript(result: JobResultRow | None) -> str:
+    return " ".join(utterance["text"] for utterance in (result.utterances if result else None) or [])
 
 
 def _score(value: float | None) -> str:

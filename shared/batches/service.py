@@ -26,6 +26,7 @@ class NewBatch:
     webhook_url: str | None
     metadata: dict[str, Any] | None
     with_features: bool = False
+    transcribe: bool = False
 
 
 def create_batch(

@@ -60,6 +60,7 @@ class ClaimedJob:
     duration_s: float | None
     declared_duration_s: float | None
     with_features: bool = False
+    transcribe: bool = False
 
 
 def claim_queued(session: Session, *, owner: str, lease_seconds: int, limit: int) -> list[ClaimedJob]:
@@ -73,6 +74,7 @@ def claim_queued(session: Session, *, owner: str, lease_seconds: int, limit: int
             duration_s=row.duration_s,
             declared_duration_s=row.declared_duration_s,
             with_features=row.with_features,
+            transcribe=row.transcribe,
         )
         for row in rows
     ]
@@ -179,6 +181,11 @@ def record_result(
             episodes=[e.model_dump() for e in result.episodes] if result.episodes is not None else None,
             affect=result.affect.model_dump() if result.affect else None,
             features=result.features.model_dump() if result.features else None,
+            utterances=(
+                [u.model_dump(exclude_none=True) for u in result.utterances]
+                if result.utterances is not None
+                else None
+            ),
         ),
     )
     return True

@@ -81,6 +81,8 @@ class Job(Base):
     webhook_url: Mapped[str | None] = mapped_column(String(2048))
     # Asked for acoustic features (pitch, loudness, ...) besides the emotions.
     with_features: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Asked for a transcript with emotions (transcribe=true): the worker runs the speech recogniser too.
+    transcribe: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Unique per owner, see the constraints below.
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
 

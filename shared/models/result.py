@@ -37,5 +37,7 @@ class JobResultRow(Base):
     # The whole recording's acoustic features when its job asked for them (revision 0009); each segment's
     # are inside ``segments``.
     features: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Only for jobs sent with transcribe=true (revision 0010); null otherwise.
+    utterances: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
 
     job: Mapped[Job] = relationship(back_populates="result")

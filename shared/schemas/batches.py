@@ -18,6 +18,7 @@ class BatchUrls(BaseModel):
     webhook_url: str | None = None
     metadata: dict[str, Any] | None = None
     features: bool = Field(default=False, description=FEATURES_DESCRIPTION)
+    transcribe: bool = Field(default=False, description="Also transcribe every recording")
 
 
 class BatchCreated(BaseModel):

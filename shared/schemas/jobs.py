@@ -23,6 +23,7 @@ class JobFromUrl(BaseModel):
     metadata: dict[str, Any] | None = None
     webhook_url: str | None = None
     features: bool = Field(default=False, description=FEATURES_DESCRIPTION)
+    transcribe: bool = Field(default=False, description="Also transcribe the speech, with its emotion")
 
 
 class InputInfo(BaseModel):
@@ -84,6 +85,7 @@ class JobRead(BaseModel):
                 episodes=row.episodes,
                 affect=row.affect,
                 features=row.features,
+                utterances=row.utterances,
             )
         return cls(
             id=job.id,
@@ -134,3 +136,7 @@ class ModelInfo(BaseModel):
 
 class ModelList(BaseModel):
     models: list[ModelInfo]
+    transcription: bool = Field(
+        default=False,
+        description="Whether jobs may ask for a transcript (transcribe=true): EMOQ_ASR_MODEL is set",
+    )

@@ -74,6 +74,17 @@ class Episode(BaseModel):
     windows: int = Field(ge=1, description="How many analysis windows the episode merges")
 
 
+class Utterance(BaseModel):
+    """A stretch of speech as the speech recogniser timed it, with the emotion of the windows it
+    overlaps (their scores weighted by overlap); no scores where it overlaps only silent windows."""
+
+    start_s: float = Field(ge=0.0)
+    end_s: float = Field(ge=0.0)
+    text: str
+    dominant: Score | None = None
+    scores: list[Score] | None = None
+
+
 class Affect(BaseModel):
     """Arousal and valence, each in [-1, 1], derived from the class probabilities through each label's
     place on the circumplex (never measured by a regression head)."""
@@ -96,6 +107,9 @@ class Classification(BaseModel):
     affect: Affect | None = None
     features: AcousticFeatures | None = Field(
         default=None, description="Acoustic features of the whole recording; only when asked for"
+    )
+    utterances: list[Utterance] | None = Field(
+        default=None, description="What was said, with its emotion; only for jobs sent with transcribe=true"
     )
 
 

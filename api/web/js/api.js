@@ -61,11 +61,12 @@ const path = (...parts) => parts.map(encodeURIComponent).join("/");
 export const api = {
   models: () => call("/v1/models").then(json),
 
-  /** @param {{features?: boolean}} options also measure pitch, loudness and the rest */
-  createJob(file, { features = false } = {}) {
+  /** @param {{features?: boolean, transcribe?: boolean}} options also measure the voice; also transcribe */
+  createJob(file, { features = false, transcribe = false } = {}) {
     const form = new FormData();
     form.append("file", file, file.name);
     if (features) form.append("features", "true");
+    if (transcribe) form.append("transcribe", "true");
     return call("/v1/jobs", { method: "POST", body: form }).then(json);
   },
 
@@ -74,10 +75,11 @@ export const api = {
   // 204 when the job had already finished (it is then deleted): there is no body to read.
   cancelJob: (id) => call(`/v1/jobs/${path(id)}`, { method: "DELETE" }),
 
-  createBatch(files, { features = false } = {}) {
+  createBatch(files, { features = false, transcribe = false } = {}) {
     const form = new FormData();
     for (const file of files) form.append("files", file, file.name);
     if (features) form.append("features", "true");
+    if (transcribe) form.append("transcribe", "true");
     return call("/v1/batches", { method: "POST", body: form }).then(json);
   },
 

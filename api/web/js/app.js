@@ -26,8 +26,12 @@ function removeCard(card) {
   $("results-heading").focus();
 }
 
-/** What the person asked for besides the emotions, read when a job is sent. */
-const analysisOptions = () => ({ features: $("features-option").checked });
+/** What the person asked for besides the emotions, read when a job is sent. A transcript is offered
+ * only where the server has a speech recogniser (the model list says so). */
+const analysisOptions = () => ({
+  features: $("features-option").checked,
+  transcribe: !$("transcribe-option").hidden && $("transcribe").checked,
+});
 
 function submitFiles(fileList) {
   const files = [...fileList];
@@ -43,7 +47,8 @@ function submitFiles(fileList) {
 async function loadModelInfo() {
   const info = $("model-info");
   try {
-    const { models } = await api.models();
+    const { models, transcription } = await api.models();
+    $("transcribe-option").hidden = !transcription;
     if (models.length === 0) {
       info.textContent = "No worker has started yet: jobs will wait in the queue until one does.";
       return;

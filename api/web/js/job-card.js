@@ -11,6 +11,7 @@ import { renderEpisodes } from "./episodes.js";
 import { renderReading } from "./reading.js";
 import { renderTimeline } from "./timeline.js";
 import { renderAcoustics } from "./acoustics.js";
+import { renderTranscript } from "./transcript.js";
 
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 // "uploading" and "rejected" (the API refused the upload) are the page's own; the rest are the API's.
@@ -39,7 +40,7 @@ export class JobCard {
   /**
    * @param {File} file what is sent; kept for playback and for "Try again"
    * @param {(card: JobCard) => void} onRemove takes the card off the page
-   * @param {{features?: boolean}} options what to ask for besides the emotions
+   * @param {{features?: boolean, transcribe?: boolean}} options what to ask for besides the emotions
    */
   constructor(file, onRemove, options = {}) {
     this.file = file;
@@ -160,6 +161,7 @@ export class JobCard {
         segments.length > 1 && episodes.length ? renderEpisodes(episodes, end) : "",
         segments.length > 1 ? renderTimeline(segments) : "",
         renderAcoustics(result),
+        result.utterances ? renderTranscript(result.utterances) : "",
       );
       const { label, score } = result.dominant;
       announce(`${name}: done. Dominant emotion ${displayLabel(label)}, ${formatPercent(score)}.`);
