@@ -12,6 +12,7 @@ from shared.errors import InvalidRequest, UnknownModel
 MAX_URL_LENGTH = 2048
 _metadata = TypeAdapter(Json[dict[str, Any]])
 _http_url = TypeAdapter(Annotated[AnyHttpUrl, UrlConstraints(max_length=MAX_URL_LENGTH)])
+FLAG_VALUES = {"true": True, "false": False}
 
 
 def parse_metadata(raw: str | None, *, max_bytes: int) -> dict[str, Any] | None:
@@ -23,6 +24,15 @@ def parse_metadata(raw: str | None, *, max_bytes: int) -> dict[str, Any] | None:
         return _metadata.validate_python(raw)
     except ValidationError as exc:
         raise InvalidRequest("metadata must be a JSON object", code="invalid_metadata") from exc
+
+
+def parse_flag(raw: str | None, *, field: str) -> bool:
+    """A yes/no form field: ``true`` or ``false`` (absent or empty is false), nothing else."""
+    if raw is None or raw == "":
+        return False
+    if raw.lower() not in FLAG_VALUES:
+        raise InvalidRequest(f"{field} must be true or false", code=f"invalid_{field}")
+    return FLAG_VALUES[raw.lower()]
 
 
 def parse_http_url(raw: str | None, *, field: str) -> str | None:

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     low_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     episode_min_seconds: float = Field(default=3.0, ge=0.0)
     episode_switch_margin: float = Field(default=0.1, ge=0.0, le=1.0)
+    # A transformers speech-recognition checkpoint (hub id or folder) for transcribe=true; unset: refused.
+    asr_model: str | None = None
+    asr_revision: str | None = None
+    asr_chunk_seconds: float = Field(default=30.0, gt=0)
 
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
     max_audio_seconds: float = Field(default=3600.0, gt=0)
@@ -213,6 +217,10 @@ class Settings(BaseSettings):
     @property
     def private_host_allowlist(self) -> list[str]:
         return [part.strip() for part in self.allowed_private_hosts.split(",") if part.strip()]
+
+    @property
+    def transcription_available(self) -> bool:
+        return bool(self.asr_model)
 
     @property
     def cors_origin_list(self) -> list[str]:

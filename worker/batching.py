@@ -36,12 +36,15 @@ from shared.jobs import lease
 from shared.jobs.lease import ClaimedJob
 from shared.lifecycle import finish
 from shared.logs import bind_job
-from shared.schemas.results import JobResult, ModelRef
+from shared.schemas.results import Classification, JobResult, ModelRef
 from shared.storage import Storage
+from worker.acoustics.summary import describe
+from worker.acoustics.tracks import TrackExtractor
 from worker.batcher import Prefetched, Stream
 from worker.inference import AudioClassifier
 from worker.lease_keeper import PROGRESS_INTERVAL_SECONDS, LeaseKeeper
 from worker.metrics import record_inference
+from worker.transcription import Transcriber, add_transcript
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,8 @@ class _Running:
     job: ClaimedJob
     stream: Stream
     resources: ExitStack
+    # Measures the decoded audio as it streams to the classifier, when the job asked for features.
+    acoustics: TrackExtractor | None = None
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -77,9 +82,13 @@ class BatchedAnalysis:
         storage: Storage,
         settings: Settings,
         shutting_down: Callable[[], bool],
+        transcriber: Callable[[], Transcriber] | None = None,
     ) -> None:
+        """``transcriber`` gives the speech recogniser, loaded on the first job that asks for a transcript;
+        without one such jobs fail with ``transcription_unavailable``."""
         self.owner = owner
         self.model = model
+        self.transcriber = transcriber
         self.classifier = classifier
         self.storage = storage
         self.settings = settings
@@ -133,6 +142,10 @@ class BatchedAnalysis:
             blocks = resources.enter_context(
                 closing(stream_mono(path, target_rate=rate, max_seconds=self.settings.max_audio_seconds))
             )
+            acoustics = None
+            if job.with_features:
+                acoustics = TrackExtractor(rate, silence_dbfs=self.settings.silence_dbfs)
+                blocks = acoustics.tap(blocks)
             # Decoded ahead, in a thread, while the current pass runs; never held whole.
             windows = Prefetched(self.classifier.windows(blocks), decode_executor(), chunk=self.max_jobs)
             resources.callback(windows.close)
@@ -141,7 +154,7 @@ class BatchedAnalysis:
                 key=job.id, windows=windows, expected_windows=self.classifier.expected_windows(expected)
             )
             with self.lock:
-                self.running[job.id] = _Running(job, stream, resources)
+                self.running[job.id] = _Running(job, stream, resources, acoustics)
             self.batcher.add(stream)
 
     def _forget(self, job_id: uuid.UUID) -> _Running:
@@ -224,6 +237,10 @@ class BatchedAnalysis:
             if stream.error is not None:
                 raise stream.error
             classification = self.classifier.summarise(stream)
+            if running.acoustics is not None:
+                classification = describe(classification, running.acoustics.finish())
+            if running.job.transcribe:
+                classification = self._transcribed(running.job, classification)
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -242,6 +259,16 @@ class BatchedAnalysis:
             ),
             **dict(classification),
         )
+
+    def _transcribed(self, job: ClaimedJob, classification: Classification) -> Classification:
+        """Run while the pass loop waits: a transcript costs more than the emotion of the same audio."""
+        if self.transcriber is None or job.audio_key is None:
+            raise EmoQError("this worker cannot transcribe", code="transcription_unavailable")
+        transcriber = self.transcriber()
+        with self.storage.local_path(job.audio_key) as path:
+            return add_transcript(
+                classification, path, transcriber, max_seconds=self.settings.max_audio_seconds
+            )
 
     def _complete(self, session: Session, running: _Running, result: JobResult) -> bool:
         duration_s = result.segments[-1].end_s

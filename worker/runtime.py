@@ -1,12 +1,12 @@
 """What each worker process holds for its lifetime: a classifier per model it serves, each loaded once,
-after fork."""
+after fork, and the speech recogniser, loaded on the first job that asks for a transcript."""
 
 from __future__ import annotations
 
 import logging
 import os
 import time
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import torch
@@ -15,6 +15,7 @@ from celery.signals import worker_process_init
 from shared.catalog.display import display_for
 from shared.config import Settings, get_settings
 from shared.db import session_scope
+from shared.errors import EmoQError
 from shared.jobs import repository
 from shared.models import ServedModel
 from shared.models.base import utcnow
@@ -23,6 +24,7 @@ from worker import shutdown
 from worker.devices import process_device
 from worker.inference import AudioClassifier
 from worker.metrics import MODEL_LOAD_SECONDS
+from worker.transcription import Transcriber
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,35 @@ def get_classifier(name: str) -> AudioClassifier:
     )
     record_served_model(name, classifier)
     return classifier
+
+
+@lru_cache(maxsize=1)
+def get_transcriber() -> Transcriber:
+    """Not preloaded: most jobs never ask for a transcript, and a recogniser is larger than the
+    classifier. A load that fails is not cached, so the next job tries again."""
+    settings = get_settings()
+    if not settings.asr_model:
+        raise EmoQError(
+            "this worker has no speech-recognition model (EMOQ_ASR_MODEL)", code="transcription_unavailable"
+        )
+    started = time.perf_counter()
+    try:
+        transcriber = Transcriber.load(
+            settings.asr_model,
+            revision=settings.asr_revision,
+            device=process_device(settings.device),
+            chunk_seconds=settings.asr_chunk_seconds,
+        )
+    except Exception as exc:
+        log.exception("could not load the speech-recognition model")
+        raise EmoQError(
+            "the speech-recognition model could not be loaded", code="transcription_unavailable"
+        ) from exc
+    log.info(
+        "speech-recognition model loaded",
+        extra={"asr_model": settings.asr_model, "load_seconds": round(time.perf_counter() - started, 3)},
+    )
+    return transcriber
 
 
 def record_served_model(name: str, classifier: AudioClassifier) -> None:

@@ -19,7 +19,7 @@ from shared.storage import get_storage
 from worker import shutdown
 from worker.analysis import analyze_job
 from worker.retries import retrying_transient_failures, transient_retry_options
-from worker.runtime import get_classifier
+from worker.runtime import get_classifier, get_transcriber
 
 log = logging.getLogger(__name__)
 app = get_celery()
@@ -60,6 +60,7 @@ def analyze(self: Task, job_id: str) -> None:
                 storage=get_storage(),
                 settings=settings,
                 shutting_down=shutdown.requested,
+                transcriber=get_transcriber,
             )
         if outcome is ClaimOutcome.BUSY:
             # Another delivery holds a live lease and keeps renewing it. If that worker dies, its own

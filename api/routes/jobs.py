@@ -17,7 +17,7 @@ from shared.errors import InvalidRequest
 from shared.jobs import intake, repository
 from shared.lifecycle import finish
 from shared.models import JobStatus
-from shared.schemas.jobs import JobFromUrl, JobPage, JobRead
+from shared.schemas.jobs import FEATURES_DESCRIPTION, JobFromUrl, JobPage, JobRead
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -27,6 +27,8 @@ UPLOAD_BODY = openapi_body(
         "metadata": "A small JSON object, kept with the job",
         "webhook_url": "http(s) URL notified when the job ends",
         "model": "A model's name from GET /v1/models; default: the first",
+        "features": FEATURES_DESCRIPTION + ": true or false",
+        "transcribe": "true: also transcribe the speech, with its emotion (needs EMOQ_ASR_MODEL)",
     },
     JobFromUrl,
     files="file",

@@ -22,7 +22,8 @@ def list_models(session: SessionDep, settings: SettingsDep) -> ModelList:
         models=[
             _info(name, default=name == settings.default_model, served=latest.get(name))
             for name in settings.model_names
-        ]
+        ],
+        transcription=settings.transcription_available,
     )
 
 

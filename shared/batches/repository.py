@@ -80,6 +80,12 @@ def unfinished_job_ids(session: Session, batch_id: uuid.UUID) -> list[uuid.UUID]
     return list(session.scalars(query))
 
 
+def asked_for_features(session: Session, batch_id: uuid.UUID) -> bool:
+    """Whether the batch's jobs were submitted with ``features=true`` (all of a batch's jobs share it)."""
+    query = select(Job.id).where(Job.batch_id == batch_id, Job.with_features.is_(True)).limit(1)
+    return session.scalar(query) is not None
+
+
 def result_labels(session: Session, batch_id: uuid.UUID) -> set[str]:
     """Every label any result of the batch scored."""
     query = (

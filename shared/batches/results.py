@@ -15,6 +15,7 @@ from shared.db import get_sessionmaker
 from shared.jobs.repository import served_models
 from shared.models import Batch, Job, JobResultRow
 from shared.schemas.jobs import JobRead
+from shared.schemas.results import MFCC_COEFFICIENTS, AcousticFeatures
 
 FIXED_COLUMNS = ["file", "job_id", "status", "dominant_label", "dominant_score"]
 TRAILING_COLUMNS = [
@@ -30,6 +31,14 @@ TRAILING_COLUMNS = [
     # The name of the model that scored it (EMOQ_MODELS); empty for results stored before names (0011).
     "model",
 ]
+# The whole recording's acoustic features, after the rest, when the batch asked for them.
+FEATURE_SCALARS = [name for name in AcousticFeatures.model_fields if name != "mfcc"]
+FEATURE_COLUMNS = [f"feature_{name}" for name in FEATURE_SCALARS] + [
+    f"feature_mfcc{i}" for i in range(MFCC_COEFFICIENTS)
+]
+# The utterances' text, joined; empty unless the job was sent with transcribe=true (revision 0010).
+# Last, so the free text never shifts the columns a spreadsheet reads by position.
+TRANSCRIPT_COLUMN = "transcript"
 
 
 def csv_labels(session: Session, batch: Batch) -> list[str]:
@@ -46,7 +55,9 @@ def csv_labels(session: Session, batch: Batch) -> list[str]:
 
 def as_csv(session: Session, batch: Batch) -> Iterator[str]:
     """The CSV, its header fixed now from the request's session; rows stream through their own."""
-    return _csv_rows(batch.id, csv_labels(session, batch))
+    return _csv_rows(
+        batch.id, csv_labels(session, batch), features=repository.asked_for_features(session, batch.id)
+    )
 
 
 def as_ndjson(batch: Batch) -> Iterator[str]:
@@ -70,7 +81,7 @@ def _finished_jobs(batch_id: uuid.UUID) -> Iterator[Job]:
         yield from repository.iter_finished_jobs(session, batch_id)
 
 
-def _csv_rows(batch_id: uuid.UUID, labels: list[str]) -> Iterator[str]:
+def _csv_rows(batch_id: uuid.UUID, labels: list[str], *, features: bool) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -80,7 +91,8 @@ def _csv_rows(batch_id: uuid.UUID, labels: list[str]) -> Iterator[str]:
         buffer.truncate()
         return text
 
-    writer.writerow([*FIXED_COLUMNS, *labels, *TRAILING_COLUMNS])
+    features_header = FEATURE_COLUMNS if features else []
+    writer.writerow([*FIXED_COLUMNS, *labels, *TRAILING_COLUMNS, *features_header, TRANSCRIPT_COLUMN])
     yield flush()
     for job in _finished_jobs(batch_id):
         result = job.result if job.status == "succeeded" else None
@@ -99,6 +111,8 @@ def _csv_rows(batch_id: uuid.UUID, labels: list[str]) -> Iterator[str]:
                 _flag(job.truncated),
                 *_interpretation(result),
                 (result.model_name if result else None) or "",
+                *(_features(result) if features else []),
+                _transcript(result),
             ]
         )
         yield flush()
@@ -113,6 +127,22 @@ def _interpretation(result: JobResultRow | None) -> list[str]:
         _score(affect.get("arousal")),
         _score(affect.get("valence")),
     ]
+
+
+def _features(result: JobResultRow | None) -> list[str]:
+    measured = (result.features if result else None) or {}
+    mfcc = measured.get("mfcc") or []
+    return [_number(measured.get(name)) for name in FEATURE_SCALARS] + [
+        _number(mfcc[i] if i < len(mfcc) else None) for i in range(MFCC_COEFFICIENTS)
+    ]
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _transcript(result: JobResultRow | None) -> str:
+    return " ".join(utterance["text"] for utterance in (result.utterances if result else None) or [])
 
 
 def _score(value: float | None) -> str:

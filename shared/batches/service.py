@@ -26,6 +26,8 @@ class NewBatch:
     webhook_url: str | None
     metadata: dict[str, Any] | None
     model: str  # every job of a batch is for one model
+    with_features: bool = False
+    transcribe: bool = False
 
 
 def create_batch(

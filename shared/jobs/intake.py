@@ -42,6 +42,8 @@ class NewJob:
     error: EmoQError | None = None
     metadata: dict[str, Any] | None = None
     webhook_url: str | None = None
+    with_features: bool = False
+    transcribe: bool = False
     idempotency_key: str | None = None
     batch_id: uuid.UUID | None = None
     position: int | None = None
@@ -119,6 +121,8 @@ def _job_row(new: NewJob, caller: Caller) -> Job:
         channels=info.channels if info else None,
         client_metadata=new.metadata,
         webhook_url=new.webhook_url,
+        with_features=new.with_features,
+        transcribe=new.transcribe,
         idempotency_key=new.idempotency_key,
         model=new.model or get_settings().default_model,
         audio_key=None if failed else storage_key(new.id),

@@ -59,6 +59,8 @@ class ClaimedJob:
     audio_key: str | None
     duration_s: float | None
     declared_duration_s: float | None
+    with_features: bool = False
+    transcribe: bool = False
 
 
 def claim_queued(
@@ -76,6 +78,8 @@ def claim_queued(
             audio_key=row.audio_key,
             duration_s=row.duration_s,
             declared_duration_s=row.declared_duration_s,
+            with_features=row.with_features,
+            transcribe=row.transcribe,
         )
         for row in rows
     ]
@@ -183,6 +187,12 @@ def record_result(
             low_confidence=result.low_confidence,
             episodes=[e.model_dump() for e in result.episodes] if result.episodes is not None else None,
             affect=result.affect.model_dump() if result.affect else None,
+            features=result.features.model_dump() if result.features else None,
+            utterances=(
+                [u.model_dump(exclude_none=True) for u in result.utterances]
+                if result.utterances is not None
+                else None
+            ),
         ),
     )
     return True

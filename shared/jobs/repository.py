@@ -151,7 +151,8 @@ def claim_queued(session: Session, *, model: str, owner: str, lease_seconds: int
     batches, oldest first. Only jobs whose audio is already stored: a download would hold up every job it shares passes
     with, so jobs given by URL run from their own message. On PostgreSQL, rows another worker is
     claiming at the same moment are skipped, not waited for; SQLite has one writer at a time anyway.
-    Returns the claimed rows' id, audio_key, duration_s and declared_duration_s."""
+    Returns the claimed rows' id, audio_key, duration_s, declared_duration_s, with_features and
+    transcribe."""
     candidates = (
         select(Job.id)
         .where(
@@ -170,7 +171,14 @@ def claim_queued(session: Session, *, model: str, owner: str, lease_seconds: int
         update(Job)
         .where(Job.id == candidates.c.id, Job.status == JobStatus.QUEUED)
         .values(_claimed_by(owner, lease_seconds))
-        .returning(Job.id, Job.audio_key, Job.duration_s, Job.declared_duration_s)
+        .returning(
+            Job.id,
+            Job.audio_key,
+            Job.duration_s,
+            Job.declared_duration_s,
+            Job.with_features,
+            Job.transcribe,
+        )
         .execution_options(synchronize_session=False)
     )
     return list(claimed.all())

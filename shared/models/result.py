@@ -36,5 +36,10 @@ class JobResultRow(Base):
     low_confidence: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     episodes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     affect: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The whole recording's acoustic features when its job asked for them (revision 0009); each segment's
+    # are inside ``segments``.
+    features: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Only for jobs sent with transcribe=true (revision 0010); null otherwise.
+    utterances: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
 
     job: Mapped[Job] = relationship(back_populates="result")

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from shared.schemas.jobs import JobRead
+from shared.schemas.jobs import FEATURES_DESCRIPTION, JobRead
 
 
 class BatchUrls(BaseModel):
@@ -18,6 +18,8 @@ class BatchUrls(BaseModel):
     webhook_url: str | None = None
     metadata: dict[str, Any] | None = None
     model: str | None = Field(default=None, description="A name from GET /v1/models; default: the first")
+    features: bool = Field(default=False, description=FEATURES_DESCRIPTION)
+    transcribe: bool = Field(default=False, description="Also transcribe every recording")
 
 
 class BatchCreated(BaseModel):

@@ -11,6 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.models import Job, JobStatus
 from shared.schemas.results import JobResult, ModelRef
 
+FEATURES_DESCRIPTION = (
+    "Also measure acoustic features: pitch, loudness, speaking rate, spectral centroid, MFCCs"
+)
+
 
 class JobFromUrl(BaseModel):
     """A job given as a JSON body: the worker fetches the audio from ``audio_url``."""
@@ -19,6 +23,8 @@ class JobFromUrl(BaseModel):
     metadata: dict[str, Any] | None = None
     webhook_url: str | None = None
     model: str | None = Field(default=None, description="A name from GET /v1/models; default: the first")
+    features: bool = Field(default=False, description=FEATURES_DESCRIPTION)
+    transcribe: bool = Field(default=False, description="Also transcribe the speech, with its emotion")
 
 
 class InputInfo(BaseModel):
@@ -64,6 +70,7 @@ class JobRead(BaseModel):
     model: str | None = Field(
         default=None, description="The name of the model asked for (`model=`); null on older jobs"
     )
+    features: bool = Field(description="Whether acoustic features were asked for")
     result: JobResult | None = None
     error: ErrorInfo | None = None
 
@@ -86,6 +93,8 @@ class JobRead(BaseModel):
                 low_confidence=row.low_confidence,
                 episodes=row.episodes,
                 affect=row.affect,
+                features=row.features,
+                utterances=row.utterances,
             )
         return cls(
             id=job.id,
@@ -113,6 +122,7 @@ class JobRead(BaseModel):
             metadata=job.client_metadata,
             webhook_url=job.webhook_url,
             model=job.model,
+            features=job.with_features,
             result=result,
             error=ErrorInfo(code=job.error_code, message=job.error_message or "") if job.error_code else None,
         )
@@ -151,3 +161,7 @@ class ModelInfo(BaseModel):
 
 class ModelList(BaseModel):
     models: list[ModelInfo]
+    transcription: bool = Field(
+        default=False,
+        description="Whether jobs may ask for a transcript (transcribe=true): EMOQ_ASR_MODEL is set",
+    )

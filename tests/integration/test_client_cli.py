@@ -92,6 +92,31 @@ def test_batch_wait_and_results_in_every_format(url: str, tmp_path: Path) -> Non
     assert sorted(row["file"] for row in rows) == sorted(p.name for p in folder.iterdir())
 
 
+def test_features_on_request_from_the_shell(url: str, tmp_path: Path) -> None:
+    clip = write_tone(tmp_path / "voice.wav", fmt="wav", seconds=0.8, freq=220.0)
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    write_tone(folder / "call.wav", fmt="wav", seconds=0.5, freq=220.0)
+
+    single = emoq(url, "submit", str(clip), "--features", "--wait")
+    batch = emoq(url, "batch", str(folder), "--features", "--wait")
+
+    assert single.returncode == 0, single.stderr
+    [pitch] = [line.split() for line in single.stdout.splitlines() if line.startswith("  pitch")]
+    assert pitch[1:4] == ["220", "Hz", "median,"]
+    assert any("dBFS" in line for line in single.stdout.splitlines())
+    assert batch.returncode == 0, batch.stderr
+    header, row = (line.split("\t") for line in batch.stdout.splitlines()[1:3])
+    assert header[-3:] == ["pitch_hz", "loudness_dbfs", "syllables_per_s"]
+    assert float(row[-3]) == pytest.approx(220.0, rel=0.01)
+    csv_rows = list(
+        csv.DictReader(
+            io.StringIO(emoq(url, "results", batch.stdout.split("\t")[0], "--format", "csv").stdout)
+        )
+    )
+    assert float(csv_rows[0]["feature_pitch_median_hz"]) == pytest.approx(220.0, rel=0.01)
+
+
 def test_exit_codes_scripts_can_rely_on(url: str, tmp_path: Path) -> None:
     not_audio = BAD_UPLOADS[1].write(tmp_path)
 

@@ -5,7 +5,7 @@ import { announce } from "./announce.js";
 import { BatchCard } from "./batch-card.js";
 import { JobCard } from "./job-card.js";
 import { initKeyPanel } from "./key.js";
-import { loadModelInfo } from "./models.js";
+import { chosenModel, loadModelInfo } from "./models.js";
 import { describeMicrophoneError, Recorder, recordingUnavailable } from "./recorder.js";
 import { initThemeToggle } from "./theme.js";
 
@@ -25,10 +25,24 @@ function removeCard(card) {
   $("results-heading").focus();
 }
 
+/** What the person asked for besides the emotions, read when a job is sent: the model (where there is a
+ * choice), features, and a transcript, offered only where the server has a speech recogniser (the model
+ * list says so). */
+const analysisOptions = () => ({
+  model: chosenModel(),
+  features: $("features-option").checked,
+  transcribe: !$("transcribe-option").hidden && $("transcribe").checked,
+});
+
 function submitFiles(fileList) {
   const files = [...fileList];
   if (files.length === 0) return;
-  show(files.length === 1 ? new JobCard(files[0], removeCard) : new BatchCard(files, removeCard));
+  const options = analysisOptions();
+  show(
+    files.length === 1
+      ? new JobCard(files[0], removeCard, options)
+      : new BatchCard(files, removeCard, options),
+  );
 }
 
 function initUpload() {
@@ -108,7 +122,7 @@ function initRecorder() {
       clock.textContent = "0:00";
       const file = await finished.stop();
       announce("Recording stopped; sending it for analysis.");
-      show(new JobCard(file, removeCard));
+      show(new JobCard(file, removeCard, analysisOptions()));
     }
   });
 }

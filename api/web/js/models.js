@@ -39,7 +39,8 @@ export async function loadModelInfo() {
   const info = $("model-info");
   const picker = $("model-picker");
   try {
-    const { models } = await api.models();
+    const { models, transcription } = await api.models();
+    $("transcribe-option").hidden = !transcription;
     // Labels shared by several models take the first one's look (the default comes first).
     setLabelDisplay(Object.assign({}, ...[...models].reverse().map((model) => model.display)));
     fillPicker(models);
