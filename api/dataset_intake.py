@@ -46,9 +46,10 @@ async def receive_dataset(
         raise UploadTooLarge(
             f"the upload exceeds {settings.max_dataset_bytes} bytes", code="dataset_too_large"
         )
+    received = LocalStorage(scratch / "received")
     form = await receive_form(
         request,
-        LocalStorage(scratch / "received"),
+        received,
         new_key=lambda: uuid.uuid4().hex,
         max_file_bytes=settings.max_dataset_bytes,
         file_fields=FILE_FIELDS,
@@ -57,15 +58,16 @@ async def receive_dataset(
         max_total_file_bytes=settings.max_dataset_bytes,
         total_too_large_code="dataset_too_large",
     )
-    return await run_in_threadpool(_check_and_store, form, scratch, settings, storage)
+    return await run_in_threadpool(_check_and_store, form, received, scratch, settings, storage)
 
 
 def manifest_limit(settings: Settings) -> int:
     return MANIFEST_BYTES_PER_FILE * settings.max_dataset_files
 
 
-def _check_and_store(form: ReceivedForm, scratch: Path, settings: Settings, storage: Storage) -> NewDataset:
-    received = scratch / "received"
+def _check_and_store(
+    form: ReceivedForm, received: LocalStorage, scratch: Path, settings: Settings, storage: Storage
+) -> NewDataset:
     archives = [f for f in form.files if f.field == "archive"]
     files = [f for f in form.files if f.field == "files"]
     if archives and files:
@@ -108,15 +110,16 @@ def _deferred(unpack: Callable[[str], Path], path: str) -> Callable[[], Path]:
     return lambda: unpack(path)
 
 
-def _blob_path(received: Path, blob: StoredBlob | None) -> Path:
+def _blob_path(received: LocalStorage, blob: StoredBlob | None) -> Path:
     if blob is None:
         raise InvalidRequest("the upload is empty", code="empty_upload")
-    with LocalStorage(received).local_path(blob.key) as path:
+    # A local store hands out the stored file itself, so the path outlives the context.
+    with received.local_path(blob.key) as path:
         return path
 
 
 def _uploaded_files(
-    files: list[ReceivedFile], received: Path
+    files: list[ReceivedFile], received: LocalStorage
 ) -> tuple[dict[str, Callable[[], Path]], list[Refusal]]:
     """Files sent one by one, by their file name (the manifest's paths name them)."""
     sources: dict[str, Callable[[], Path]] = {}
@@ -131,7 +134,7 @@ def _uploaded_files(
     return sources, refused
 
 
-def _manifest_text(form: ReceivedForm, received: Path) -> str:
+def _manifest_text(form: ReceivedForm, received: LocalStorage) -> str:
     """The manifest as a text field (``-F manifest=<manifest.csv``) or as a file (``-F manifest=@…``)."""
     parts = [f for f in form.files if f.field == "manifest"]
     if "manifest" in form.fields:

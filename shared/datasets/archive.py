@@ -14,7 +14,7 @@ from pathlib import Path
 
 from shared.datasets.manifest import MANIFEST_NAME, normalize_path
 from shared.datasets.refusals import unusable
-from shared.errors import EmoQError, UploadTooLarge
+from shared.errors import InvalidRequest, UploadTooLarge
 
 _CHUNK = 1024 * 1024
 # Below this, a high ratio is a small text file or silence, not a bomb; the total limit still holds.
@@ -59,7 +59,7 @@ class Archive:
                         raise UploadTooLarge(f"the file exceeds the limit of {max_bytes} bytes")
                     sink.write(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-            raise EmoQError("the archive entry cannot be unpacked", code="unreadable_entry") from exc
+            raise InvalidRequest("the archive entry cannot be unpacked", code="unreadable_entry") from exc
 
 
 @contextmanager

@@ -297,3 +297,27 @@ def test_a_dataset_of_emodb_clips(client: TestClient, embedded: Settings) -> Non
     assert {f["path"]: f["duration_s"] for f in body["files"]} == pytest.approx(durations, abs=0.01)
     assert {s["speaker"] for s in body["speakers"]} == {row["speaker"] for row in chosen}
     assert len(stored_blobs(embedded)) == 10
+
+
+def test_an_entry_that_does_not_unpack_or_is_too_large_is_refused_alone(
+    client: TestClient, embedded: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus", per_label=6)
+    (corpus / "big.wav").write_bytes((corpus / "sad" / "sad0.wav").read_bytes() * 3)
+    with (corpus / "manifest.csv").open("a") as manifest:
+        manifest.write("big.wav,sad,s1\n")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for path in sorted(corpus.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(corpus).as_posix())
+    packed = bytearray(buffer.getvalue())
+    clip = (corpus / "angry" / "angry5.wav").read_bytes()
+    at = packed.find(clip) + len(clip) // 2
+    packed[at : at + 8] = bytes(8)  # the entry's CRC no longer holds
+    monkeypatch.setattr(embedded, "max_upload_bytes", 40_000)
+
+    body = upload_zip(client, bytes(packed)).json()
+
+    assert refused_codes(body) == {"angry/angry5.wav": "unreadable_entry", "big.wav": "upload_too_large"}
+    assert body["file_count"] == 11 and len(stored_blobs(embedded)) == 11
