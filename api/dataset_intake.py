@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from fastapi import Request
@@ -76,27 +77,7 @@ def _check_and_store(
         raise InvalidRequest("send one archive", code="too_many_archives")
     name = (form.fields.get("name") or "").strip()
     if archives:
-        archive_path = _blob_path(received, archives[0].blob)
-        limits = ArchiveLimits(
-            max_entries=settings.max_dataset_files + 1,
-            max_total_bytes=settings.max_dataset_bytes,
-            max_ratio=settings.max_archive_ratio,
-            max_manifest_bytes=manifest_limit(settings),
-        )
-        with open_archive(archive_path, limits) as archive:
-            unpacked = scratch / "unpacked"
-            unpacked.mkdir()
-
-            def unpack(path: str) -> Path:
-                target = unpacked / uuid.uuid4().hex
-                archive.extract(path, target, max_bytes=settings.max_upload_bytes)
-                return target
-
-            sources = {path: _deferred(unpack, path) for path in archive.files}
-            strays = [
-                Refusal(stray, "not_in_manifest", "outside the manifest's folder") for stray in archive.strays
-            ]
-            accepted, refused = _check(archive.manifest_text, sources, settings, strays)
+        accepted, refused = _check_archive(_blob_path(received, archives[0].blob), scratch, settings)
         name = name or PurePosixPath(archives[0].filename or "").stem
     else:
         sources, duplicates = _uploaded_files(files, received)
@@ -106,8 +87,28 @@ def _check_and_store(
     )
 
 
-def _deferred(unpack: Callable[[str], Path], path: str) -> Callable[[], Path]:
-    return lambda: unpack(path)
+def _check_archive(path: Path, scratch: Path, settings: Settings) -> tuple[list[_Accepted], list[Refusal]]:
+    """A zip's entries are unpacked one at a time, only those the manifest names, under new names."""
+    limits = ArchiveLimits(
+        max_entries=settings.max_dataset_files + 1,
+        max_total_bytes=settings.max_dataset_bytes,
+        max_ratio=settings.max_archive_ratio,
+        max_manifest_bytes=manifest_limit(settings),
+    )
+    unpacked = scratch / "unpacked"
+    unpacked.mkdir()
+    with open_archive(path, limits) as archive:
+
+        def unpack(entry: str) -> Path:
+            target = unpacked / uuid.uuid4().hex
+            archive.extract(entry, target, max_bytes=settings.max_upload_bytes)
+            return target
+
+        sources = {entry: partial(unpack, entry) for entry in archive.files}
+        strays = [
+            Refusal(name, "not_in_manifest", "outside the manifest's folder") for name in archive.strays
+        ]
+        return _check(archive.manifest_text, sources, settings, strays)
 
 
 def _blob_path(received: LocalStorage, blob: StoredBlob | None) -> Path:
