@@ -8,6 +8,7 @@ import io
 import uuid
 import zipfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from tests.api.conftest import bearer, new_key, stored_blobs
 from tests.bad_audio import BAD_UPLOADS
 from tests.conftest import require_shared_data
 from tests.dataset_factory import write_corpus, zip_entries, zip_folder
+from tests.s3_server import MotoServer
 
 
 def upload_zip(
@@ -321,3 +323,15 @@ def test_an_entry_that_does_not_unpack_or_is_too_large_is_refused_alone(
 
     assert refused_codes(body) == {"angry/angry5.wav": "unreadable_entry", "big.wav": "upload_too_large"}
     assert body["file_count"] == 11 and len(stored_blobs(embedded)) == 11
+
+
+def test_storage_that_refuses_the_clips_is_a_503_and_leaves_no_dataset(
+    embedded_s3: Settings, s3_server: MotoServer, tmp_path: Path
+) -> None:
+    s3_server.client().delete_bucket(Bucket=urlsplit(embedded_s3.storage_url).netloc)
+
+    with TestClient(create_app()) as client:
+        response = upload_zip(client, zip_folder(write_corpus(tmp_path / "corpus")))
+
+    assert response.status_code == 503 and response.json()["code"] == "storage_unavailable"
+    assert table_counts() == (0, 0)
