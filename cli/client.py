@@ -47,12 +47,15 @@ class ClientError(Exception):
         self.exit_code = exit_code
 
 
+def add_server_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--url", help="server URL (default: EMOQ_URL or http://127.0.0.1:8000)")
+    parser.add_argument("--api-key", help="API key (default: EMOQ_API_KEY)")
+    return parser
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser = subparsers.add_parser(name, help=help_text)
-        parser.add_argument("--url", help="server URL (default: EMOQ_URL or http://127.0.0.1:8000)")
-        parser.add_argument("--api-key", help="API key (default: EMOQ_API_KEY)")
-        return parser
+        return add_server_options(subparsers.add_parser(name, help=help_text))
 
     submit = command("submit", "submit audio files as jobs")
     submit.add_argument("files", nargs="+", type=Path)
@@ -63,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--transcribe", action="store_true", help="also transcribe, with each utterance's emotion"
     )
     submit.add_argument("--model", help="a model's name from GET /v1/models (default: the server's first)")
-    submit.set_defaults(handler=_run(_submit))
+    submit.set_defaults(handler=with_client(_submit))
     batch = command("batch", "submit every audio file of a folder or glob as one batch")
     batch.add_argument("source", help="a folder, or a glob such as 'calls/*.wav'")
     batch.add_argument("--wait", action="store_true", help="wait and print the summary")
@@ -71,17 +74,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     batch.add_argument("--features", action="store_true", help=FEATURES_HELP)
     batch.add_argument("--transcribe", action="store_true", help="also transcribe every file")
     batch.add_argument("--model", help="a model's name from GET /v1/models (default: the server's first)")
-    batch.set_defaults(handler=_run(_batch))
+    batch.set_defaults(handler=with_client(_batch))
     status = command("status", "print a job's or a batch's status as JSON")
     status.add_argument("id", type=job_or_batch_id)
-    status.set_defaults(handler=_run(_status))
+    status.set_defaults(handler=with_client(_status))
     results = command("results", "print every finished job of a batch")
     results.add_argument("batch_id", type=job_or_batch_id)
     results.add_argument("--format", choices=["table", "json", "csv"], default="table")
-    results.set_defaults(handler=_run(_results))
+    results.set_defaults(handler=with_client(_results))
     watch = command("watch", "show a job's or a batch's progress until it ends, then its scores")
     watch.add_argument("id", type=job_or_batch_id)
-    watch.set_defaults(handler=_run(_watch))
+    watch.set_defaults(handler=with_client(_watch))
 
 
 def job_or_batch_id(text: str) -> str:
@@ -94,7 +97,9 @@ def job_or_batch_id(text: str) -> str:
         ) from None
 
 
-def _run(action: Any) -> Any:
+def with_client(action: Any) -> Any:
+    """A command's handler: ``action(client, args)`` with a client for the server, errors as exit codes."""
+
     def handler(args: argparse.Namespace) -> int:
         settings = ClientSettings()
         headers = {"Authorization": f"Bearer {key}"} if (key := args.api_key or settings.api_key) else {}
@@ -112,7 +117,11 @@ def _run(action: Any) -> Any:
 
 
 def request(client: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    response = client.request(method, path, **kwargs)
+    return raise_for_problem(client.request(method, path, **kwargs))
+
+
+def raise_for_problem(response: httpx.Response) -> httpx.Response:
+    """The response if it succeeded; else a ClientError with the problem's code and detail."""
     if response.status_code < 400:
         return response
     try:

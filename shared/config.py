@@ -65,6 +65,12 @@ class Settings(BaseSettings):
 
     max_batch_files: int = Field(default=1000, ge=1)
     max_batch_bytes: int = Field(default=2 * 1024**3, ge=1)
+    # Datasets (POST /v1/datasets): labelled clips checked on upload; each clip also obeys max_upload_bytes
+    # and max_audio_seconds.
+    max_dataset_files: int = Field(default=5000, ge=2)
+    max_dataset_bytes: int = Field(default=2 * 1024**3, ge=1, description="The upload, and a zip unpacked")
+    dataset_min_files_per_label: int = Field(default=5, ge=1)
+    max_archive_ratio: float = Field(default=100.0, gt=1, description="Unpacked to packed, per zip entry")
     download_timeout_seconds: float = Field(default=30.0, gt=0)
     download_max_redirects: int = Field(default=5, ge=0)
     allowed_private_hosts: str = Field(default="", description="Comma-separated hosts or CIDRs")

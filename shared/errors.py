@@ -192,3 +192,21 @@ class JobEndedUnscored(EmoQError):
     @property
     def extensions(self) -> dict[str, str]:
         return {"job_id": self.job_id}
+
+
+class DatasetUnusable(EmoQError):
+    """An uploaded dataset that cannot be trained on as a whole; nothing of it is kept. ``reasons`` say
+    why (each with its own code), ``refused`` which files were refused on the way and why."""
+
+    code = "dataset_unusable"
+    status = 422
+    title = "Unusable dataset"
+
+    def __init__(self, reasons: list[dict[str, Any]], refused: list[dict[str, Any]] | None = None) -> None:
+        super().__init__("; ".join(reason["message"] for reason in reasons))
+        self.reasons = reasons
+        self.refused = refused or []
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"reasons": self.reasons, "refused": self.refused}

@@ -83,11 +83,13 @@ class PurgeReport:
     audio: int = 0
     jobs: int = 0
     batches: int = 0
+    datasets: int = 0
 
 
 def purge_expired(settings: Settings, storage: Storage) -> PurgeReport:
     """Audio past ``audio_retention_seconds`` (when set; at 0 it went when its job ended) and finished work
-    past ``result_retention_days`` (0 keeps it forever), a bounded transaction at a time until none is left."""
+    past ``result_retention_days`` (0 keeps it forever), datasets included, a bounded transaction at a
+    time until none is left."""
     report = PurgeReport()
     now = utcnow()
     if settings.audio_retention_seconds > 0:
@@ -108,5 +110,13 @@ def purge_expired(settings: Settings, storage: Storage) -> PurgeReport:
             report.jobs += purged.jobs
             report.batches += purged.batches
             if not purged:
+                break
+        while True:
+            with session_scope() as session:
+                count = retention.purge_datasets(
+                    session, storage, created_before=ended_before, limit=SWEEP_LIMIT
+                )
+            report.datasets += count
+            if count < SWEEP_LIMIT:
                 break
     return report

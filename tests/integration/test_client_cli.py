@@ -15,6 +15,7 @@ import pytest
 
 from tests.audio_factory import write_tone
 from tests.bad_audio import BAD_UPLOADS
+from tests.dataset_factory import write_corpus
 from tests.integration.conftest import RunningService
 from tests.integration.stack import free_port
 from tests.model_factory import LABELS
@@ -163,3 +164,38 @@ def test_output_into_a_pipe_closed_early_ends_quietly(url: str, tmp_path: Path) 
 
     assert done.stderr == ""
     assert done.returncode == 141
+
+
+def test_datasets_upload_list_show_and_delete_from_the_shell(url: str, tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "my-corpus")
+    (corpus / "unlisted.wav").write_bytes((corpus / "sad" / "sad0.wav").read_bytes())
+    with (corpus / "manifest.csv").open("a") as manifest:
+        manifest.write("missing.wav,sad,s1\n")
+
+    uploaded = emoq(url, "datasets", "upload", str(corpus))
+
+    assert uploaded.returncode == 0, uploaded.stderr
+    dataset_id, name, sent = uploaded.stdout.splitlines()[0].split("\t")
+    assert name == "my-corpus" and sent == "10 files sent", "only what the manifest names is sent"
+    assert "10 files, 2 labels, 2 speakers" in uploaded.stdout
+    assert "missing.wav\tmissing_file" in uploaded.stdout
+    listed = emoq(url, "datasets", "list").stdout.splitlines()
+    assert [line.split("\t")[:4] for line in listed if line.startswith(dataset_id)] == [
+        [dataset_id, "my-corpus", "10", "2"]
+    ]
+    shown = emoq(url, "datasets", "show", dataset_id, "--json")
+    assert {f["path"] for f in json.loads(shown.stdout)["files"]} == {
+        p.relative_to(corpus).as_posix() for p in corpus.rglob("*/*.wav")
+    }
+    assert emoq(url, "datasets", "delete", dataset_id).returncode == 0
+    assert emoq(url, "datasets", "show", dataset_id).returncode == 4
+
+
+def test_datasets_upload_of_an_untrainable_folder_says_why(url: str, tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "one-label", labels=("sad",))
+
+    refused = emoq(url, "datasets", "upload", str(corpus))
+
+    assert refused.returncode == 2
+    assert "too_few_labels" in refused.stderr
+    assert emoq(url, "datasets", "upload", str(tmp_path / "nowhere")).returncode == 2
