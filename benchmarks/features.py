@@ -64,14 +64,17 @@ def blocks(audio: np.ndarray) -> Iterator[np.ndarray]:
         yield audio[start : start + BLOCK]
 
 
-def median_seconds(run: Callable[[], object], repeat: int) -> float:
-    run()  # warm: librosa's lazy imports and numba kernels load once per process
-    times = []
+def median_seconds(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Each run's median time; the runs take turns, so a machine busy for a while slows them alike."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for run in runs.values():
+        run()  # warm: librosa's lazy imports and numba kernels load once per process
     for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> None:
@@ -98,20 +101,32 @@ def main() -> None:
         classification = classifier.classify(extractor.tap(blocks(audio)))
         return describe(classification, extractor.finish())
 
+    timeline = plain()
+
+    def features_alone() -> object:
+        extractor = TrackExtractor(RATE, silence_dbfs=settings.silence_dbfs)
+        for _ in extractor.tap(blocks(audio)):
+            pass
+        return describe(timeline, extractor.finish())
+
     frame, hop = round(FRAME_SECONDS * RATE), round(HOP_SECONDS * RATE)
     pitch = {"fmin": PITCH_FLOOR_HZ, "fmax": PITCH_CEILING_HZ, "sr": RATE, "frame_length": frame}
     pitch |= {"hop_length": hop, "center": False}
-    per_second = {
-        "job, no features": median_seconds(plain, args.repeat),
-        "job, features=true": median_seconds(with_features, args.repeat),
-        "YIN alone": median_seconds(lambda: librosa.yin(audio, **pitch), args.repeat),
-        "pYIN alone": median_seconds(lambda: librosa.pyin(audio, **pitch), 1),
-    }
+    per_second = median_seconds(
+        {
+            "job, no features": plain,
+            "job, features=true": with_features,
+            "features alone": features_alone,
+            "their YIN alone": lambda: librosa.yin(audio, **pitch),
+        },
+        args.repeat,
+    ) | median_seconds({"pYIN instead": lambda: librosa.pyin(audio, **pitch)}, 1)
     print(f"{seconds:g} s of audio ({source}), model {classifier.model_id}, median of {args.repeat}")
     for name, elapsed in per_second.items():
         print(f"{name:<20} {1000 * elapsed / seconds:7.2f} ms per audio second")
     added = per_second["job, features=true"] / per_second["job, no features"] - 1
-    print(f"features add {added:+.0%} to the job")
+    alone = per_second["features alone"] / per_second["job, no features"]
+    print(f"features add {added:+.0%} to the job (measured alone: {alone:.0%} of it)")
 
 
 if __name__ == "__main__":
