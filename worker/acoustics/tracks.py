@@ -5,9 +5,9 @@ checkpoint asks for (trimming, peak normalisation): the features describe the au
 the model saw it. Blocks are analysed in chunks of whole frames, so memory holds one chunk of samples
 and the tracks (a few floats per 10 ms), however long the recording.
 
-Pitch is librosa's YIN with a voicing decision of its own: pYIN gives one, but costs about 100 ms per
-audio second on the development machine, five times a whole job with the shipped model; YIN at these
-frame sizes costs about 1.2 ms (``benchmarks/features.py`` measures both).
+Pitch is librosa's YIN with a voicing decision of its own: pYIN gives one, but takes about 65 ms of CPU
+per audio second, twice a whole job with the shipped model, against YIN's 2 ms at these frame sizes
+(``benchmarks/features.py`` measures both).
 """
 
 from __future__ import annotations
