@@ -43,8 +43,10 @@ def syllable_nuclei(tracks: Tracks) -> np.ndarray:
 
 
 def summarise(tracks: Tracks, nuclei: np.ndarray, start_s: float, end_s: float) -> AcousticFeatures:
-    centres = tracks.centres
-    inside = (centres >= start_s) & (centres < end_s)
+    # Frames and nuclei are in time order: a span is a slice, found in log time (an hour has 3,600
+    # segments over 360,000 frames).
+    first, stop = np.searchsorted(tracks.centres, [start_s, end_s], side="left")
+    inside = slice(first, stop)
     level = tracks.level_dbfs[inside]
     f0 = tracks.f0_hz[inside]
     voiced = f0[~np.isnan(f0)]
@@ -60,7 +62,7 @@ def summarise(tracks: Tracks, nuclei: np.ndarray, start_s: float, end_s: float) 
         voiced_share=round(voiced.size / level.size, 3) if level.size else 0.0,
         loudness_dbfs=_round(10.0 * np.log10(np.mean(10.0 ** (level / 10.0))), 2) if level.size else None,
         loudness_range_db=_round(spread[1] - spread[0], 2) if spread is not None else None,
-        syllable_rate=_round(np.count_nonzero((nuclei >= start_s) & (nuclei < end_s)) / duration, 2)
+        syllable_rate=_round(np.diff(np.searchsorted(nuclei, [start_s, end_s], side="left"))[0] / duration, 2)
         if duration > 0
         else None,
         spectral_centroid_hz=_round(np.mean(tracks.centroid_hz[inside][sounding]), 1)

@@ -52,12 +52,17 @@ function lineChart(segments, { key, title, unit, className }, end) {
     else run.push(`${middle(segment)},${y(value)}`);
   }
   flush();
+  // Full width, like the timeline above it: a moment sits at the same place in all three.
   return el(
     "div",
     { class: "acoustic-row" },
-    el("span", { class: "acoustic-name", text: title }),
+    el(
+      "p",
+      { class: "acoustic-head" },
+      el("span", { class: "acoustic-name", text: title }),
+      el("span", { class: "acoustic-range", text: `${unit(low)} – ${unit(high)}` }),
+    ),
     chart,
-    el("span", { class: "acoustic-range", text: `${unit(low)} – ${unit(high)}` }),
   );
 }
 
