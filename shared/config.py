@@ -93,7 +93,9 @@ class Settings(BaseSettings):
     job_lease_seconds: int = Field(default=120, ge=5)
     task_max_retries: int = Field(default=8, ge=0)
     broker_visibility_timeout: int = Field(default=6 * 3600, ge=60)
-    worker_concurrency: int = Field(default=1, ge=1)
+    worker_concurrency: int | None = Field(
+        default=None, ge=1, description="Inference processes per worker; unset: one per GPU, else per core"
+    )
     torch_threads: int = Field(default=0, ge=0, description="0: the cores shared out among worker processes")
 
     # Auth is on unless turned off, and it may be turned off only where nobody else can connect.

@@ -176,7 +176,9 @@ class BatchedAnalysis:
 
     def _top_up(self, *, linger: bool) -> None:
         self.last_top_up = time.monotonic()
-        room = self.max_jobs - len(self.running)
+        # No more jobs than one pass takes full windows of: on a CPU where a window is dear, the jobs
+        # this process would hold beyond that are better left to a process on another core.
+        room = min(self.max_jobs, self.classifier.windows_per_pass()) - len(self.running)
         if room <= 0:
             return
         claimed = self._claim(room)

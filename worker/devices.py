@@ -7,6 +7,8 @@ CUDA context); each child picks its GPU and loads its model after the fork.
 
 from __future__ import annotations
 
+import os
+
 import torch
 from billiard.process import current_process
 
@@ -20,12 +22,26 @@ def gpu_count() -> int:
     return max(torch.cuda._device_count_nvml(), 0)
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def pool_size(settings: Settings) -> int:
     """Inference processes for one `emoq worker`: EMOQ_WORKER_CONCURRENCY if set, else one per GPU
-    when serving on GPUs, else its default."""
-    if "worker_concurrency" in settings.model_fields_set or settings.device == "cpu":
+    when serving on GPUs, else one per core.
+
+    On CPU, processes of one torch thread each beat one process of many threads (as TorchServe's
+    default of one worker per core): intra-op threads meet at a barrier after every operator, so a
+    small model's many small operators spend their time waiting there, and on a machine where anything
+    else runs (the API, decoding, other services) one descheduled thread stalls all the others
+    (figures in docs/engine.md). Each process holds its own copy of the model: lower this where memory
+    is short, and raise EMOQ_TORCH_THREADS to keep the cores busy."""
+    if settings.worker_concurrency is not None:
         return settings.worker_concurrency
-    return gpu_count() or settings.worker_concurrency
+    if settings.device != "cpu" and (gpus := gpu_count()):
+        return gpus
+    return usable_cores()
 
 
 def process_device(setting: str, *, process_index: int | None = None) -> str:

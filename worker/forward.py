@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Hashable
 
 import numpy as np
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 # Share of the free GPU memory one forward pass may take: the rest absorbs fragmentation and the
 # allocator's caching, which the first measurement does not see.
 GPU_MEMORY_SHARE = 0.6
+# How long one forward pass on a CPU should take (see TimeBudget).
+CPU_PASS_SECONDS = 0.1
 
 
 class MemoryBudget:
@@ -50,6 +53,31 @@ class MemoryBudget:
         self.share /= 2
 
 
+class TimeBudget:
+    """How many windows of a given size one forward pass on a CPU should hold: as many as fit
+    ``CPU_PASS_SECONDS`` at the cost per input element measured when the model loaded, at least one
+    (without a measurement, the cap).
+
+    On a CPU a pass costs in proportion to what it holds (no idle units for a larger batch to fill), so
+    batching only spreads the fixed cost of a pass (Python and dispatch, a few milliseconds), which a
+    pass of ``CPU_PASS_SECONDS`` already makes small. Larger passes gain nothing (a base-size wav2vec2
+    costs the same per window in passes of 1 or 8) and cost much: their jobs wait for the whole pass,
+    and the worker process holds jobs that another process, on an idle core, could be running."""
+
+    def __init__(self) -> None:
+        self.seconds_per_element: float | None = None
+
+    def max_windows(self, elements_per_window: int, cap: int) -> int:
+        if self.seconds_per_element is None:
+            return cap
+        per_window = max(self.seconds_per_element * elements_per_window, 1e-9)
+        return max(1, min(cap, int(CPU_PASS_SECONDS // per_window)))
+
+    def measure(self, seconds: float, elements: int) -> None:
+        if elements:
+            self.seconds_per_element = seconds / elements
+
+
 def fitting_windows(budget_bytes: float, bytes_per_element: float, elements_per_window: int, cap: int) -> int:
     """Windows of ``elements_per_window`` input elements that fit ``budget_bytes``: at least one, at most cap."""
     per_window = max(bytes_per_element * elements_per_window, 1.0)
@@ -73,6 +101,7 @@ class BatchForward:
         accepts_mask = "attention_mask" in inspect.signature(model.forward).parameters
         self.pads = exact_padding and accepts_mask and make_padding_exact(model, self.lengths)
         self.memory = MemoryBudget(device)
+        self.time = TimeBudget()
 
     def group_key(self, features: Features) -> Hashable:
         """Windows with equal keys may share a pass: any raw-waveform windows where padding is exact,
@@ -83,7 +112,23 @@ class BatchForward:
         )
 
     def max_windows(self, features: Features, cap: int) -> int:
-        return self.memory.max_windows(sum(v.numel() for v in features.values()), cap)
+        """The most windows like ``features`` one pass should hold: what fits the GPU's memory, or on a
+        CPU what fits the pass's time budget; never more than ``cap``."""
+        elements = sum(v.numel() for v in features.values())
+        if self.device.type == "cuda":
+            return self.memory.max_windows(elements, cap)
+        return self.time.max_windows(elements, cap)
+
+    def calibrate(self, features: Features) -> None:
+        """Run one window twice: the first pass pays for what it initialises, the second tells the CPU
+        time budget what a window costs. Passes are sized from this one figure for the life of the
+        process, so how a recording's windows are grouped (and its scores, to the last bit) does not
+        follow the machine's load from one pass to the next."""
+        self([features])
+        started = time.perf_counter()
+        self([features])
+        if self.device.type != "cuda":
+            self.time.measure(time.perf_counter() - started, sum(v.numel() for v in features.values()))
 
     def __call__(self, batch: list[Features]) -> np.ndarray:
         """Softmax probabilities, one row per window; on GPU out-of-memory, halves the batch (and the

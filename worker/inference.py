@@ -11,6 +11,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,13 @@ from worker.conditioning import Conditioning, conditioned_windows
 from worker.forward import BatchForward
 from worker.postprocess import summarise
 from worker.precision import Precision, apply_precision, choose_precision
-from worker.preprocess import Preprocessor, WindowFeatures, max_window_samples, min_input_samples
+from worker.preprocess import (
+    Features,
+    Preprocessor,
+    WindowFeatures,
+    max_window_samples,
+    min_input_samples,
+)
 from worker.windowing import count_windows
 
 log = logging.getLogger(__name__)
@@ -162,6 +169,22 @@ class AudioClassifier:
             silence_dbfs=silence_dbfs,
             exact_padding=True,
         )
+
+    @cached_property
+    def full_window(self) -> Features:
+        """The features of one full-length window (of silence: its cost is what matters)."""
+        return self.preprocessor.features(np.zeros(self.window, dtype=np.float32))
+
+    def warm_up(self) -> None:
+        """Passes over a full window before the first job: they pay for what the first pass initialises,
+        and on a CPU measure what a window costs, which sizes passes (and how many jobs a worker holds
+        to fill them) from the first job on."""
+        self.forward.calibrate(self.full_window)
+
+    def windows_per_pass(self) -> int:
+        """How many full windows one pass holds: at most the batch size, fewer on a CPU where a window
+        takes a good part of a pass's time budget, or on a GPU where memory is short."""
+        return self.forward.max_windows(self.full_window, self.batch_size)
 
     def batcher(self) -> Batcher:
         return Batcher(self.forward, batch_size=self.batch_size)

@@ -4,7 +4,6 @@ after fork, and the speech recogniser, loaded on the first job that asks for a t
 from __future__ import annotations
 
 import logging
-import os
 import time
 from functools import cache, lru_cache
 from typing import Any
@@ -21,7 +20,7 @@ from shared.models import ServedModel
 from shared.models.base import utcnow
 from shared.results.interpretation import Interpretation
 from worker import shutdown
-from worker.devices import process_device
+from worker.devices import pool_size, process_device, usable_cores
 from worker.inference import AudioClassifier
 from worker.metrics import MODEL_LOAD_SECONDS
 from worker.transcription import Transcriber
@@ -30,8 +29,9 @@ log = logging.getLogger(__name__)
 
 
 def share_cores(settings: Settings) -> None:
-    """Give each worker process its share of the cores: oversubscribed torch threads crawl."""
-    threads = settings.torch_threads or max(1, (os.cpu_count() or 1) // settings.worker_concurrency)
+    """Give each worker process its share of the cores (one thread each by default, see ``pool_size``):
+    oversubscribed torch threads crawl."""
+    threads = settings.torch_threads or max(1, usable_cores() // pool_size(settings))
     torch.set_num_threads(threads)
 
 
@@ -67,6 +67,7 @@ def get_classifier(name: str) -> AudioClassifier:
         hop_seconds=settings.hop_seconds,
         silence_dbfs=settings.silence_dbfs,
     )
+    classifier.warm_up()
     classifier.interpretation = Interpretation.from_settings(
         classifier.labels, classifier.model_config, settings
     )

@@ -32,7 +32,7 @@ def job_ended(session: Session, storage: Storage, job_id: uuid.UUID) -> None:
     """What follows the end of a job, in the transaction that ended it: its audio goes (unless a retention
     period keeps it; the purge task removes it then), its webhook event is recorded, and its batch may now
     be complete."""
-    job = repository.get(session, job_id, with_result=True)
+    job = repository.get(session, job_id)
     if job is None:
         return
     after_commit(session, metrics.count_finished(job))
@@ -41,6 +41,8 @@ def job_ended(session: Session, storage: Storage, job_id: uuid.UUID) -> None:
         session.flush()
         delete_audio_after_commit(session, storage, key)
     if job.webhook_url is not None:
+        # Only the event carries the result: a job without a webhook is not read twice.
+        job = repository.get(session, job_id, with_result=True) or job
         record_event(
             session,
             type=EVENT_FOR_STATUS[JobStatus(job.status)],

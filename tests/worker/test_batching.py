@@ -266,6 +266,40 @@ def test_a_job_queued_during_the_linger_joins_the_first_pass(
     assert stored(late[0])[0].status == JobStatus.SUCCEEDED
 
 
+def test_where_one_window_fills_a_pass_a_worker_holds_one_job_at_a_time(
+    embedded: Settings,
+    classifier: AudioClassifier,
+    forward_passes: list[int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large model on a CPU: a pass of one window already fills the time budget, so the other queued
+    jobs stay queued, for worker processes on other cores, until this one has finished its job."""
+    clips = [speechlike(0.8, seed=i) for i in range(3)]
+    jobs = [queue_job(tmp_path, clip) for clip in clips]
+    classifier.forward.time.seconds_per_element = 1.0  # a window takes far longer than a pass may
+    queued_at_each_pass: list[int] = []
+    real_run = classifier.forward._run
+
+    def counting_queued(batch: list[Features]) -> np.ndarray:
+        with session_scope() as session:
+            queued_at_each_pass.append(
+                sum(session.get(Job, job_id).status == JobStatus.QUEUED for job_id in jobs)
+            )
+        return real_run(batch)
+
+    monkeypatch.setattr(classifier.forward, "_run", counting_queued)
+    run(jobs[0], classifier, embedded)
+
+    assert queued_at_each_pass == [2, 1, 0]
+    for job_id, clip in zip(jobs, clips, strict=True):
+        row, result = stored(job_id)
+        assert row.status == JobStatus.SUCCEEDED
+        assert {s["label"]: s["score"] for s in result.scores} == pytest.approx(
+            alone(classifier, clip), abs=1e-5
+        )
+
+
 @pytest.fixture
 def postgres(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
     require_services()

@@ -6,7 +6,7 @@ import pytest
 
 from shared.config import Settings
 from worker import devices
-from worker.forward import fitting_windows
+from worker.forward import CPU_PASS_SECONDS, TimeBudget, fitting_windows
 
 
 @pytest.mark.parametrize(("index", "expected"), [(0, "cuda:0"), (1, "cuda:1"), (2, "cuda:0"), (3, "cuda:1")])
@@ -28,10 +28,34 @@ def test_without_gpus_the_setting_stands(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_one_process_per_gpu_unless_the_concurrency_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(devices, "gpu_count", lambda: 4)
+    monkeypatch.setattr(devices, "usable_cores", lambda: 16)
 
     assert devices.pool_size(Settings()) == 4
     assert devices.pool_size(Settings(worker_concurrency=2)) == 2
-    assert devices.pool_size(Settings(device="cpu")) == 1
+    assert devices.pool_size(Settings(device="cpu")) == 16
+
+
+def test_on_cpu_one_single_threaded_process_per_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Processes, not intra-op threads, share the cores out: torch threads wait for each other after
+    every operator, which a small model and a busy machine make its whole cost."""
+    import torch
+
+    from worker import runtime
+
+    monkeypatch.setattr(devices, "gpu_count", lambda: 0)
+    monkeypatch.setattr(devices, "usable_cores", lambda: 8)
+    monkeypatch.setattr(runtime, "usable_cores", lambda: 8)
+    before = torch.get_num_threads()
+    try:
+        assert devices.pool_size(Settings()) == 8
+        runtime.share_cores(Settings())
+        assert torch.get_num_threads() == 1
+        runtime.share_cores(Settings(worker_concurrency=2))
+        assert torch.get_num_threads() == 4
+        runtime.share_cores(Settings(worker_concurrency=2, torch_threads=3))
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_counting_gpus_initialises_no_cuda() -> None:
@@ -54,3 +78,18 @@ def test_a_pass_takes_as_many_windows_as_fit_the_memory_budget(
     budget: float, per_element: float, elements: int, cap: int, expected: int
 ) -> None:
     assert fitting_windows(budget, per_element, elements, cap) == expected
+
+
+def test_on_a_cpu_a_pass_takes_as_many_windows_as_fit_its_time_budget() -> None:
+    budget = TimeBudget()
+    assert budget.max_windows(24_000, 8) == 8  # not measured yet: the cap
+
+    budget.measure(CPU_PASS_SECONDS / 8.5, 24_000)  # a small model: 8.5 windows fill a pass
+    assert budget.max_windows(24_000, 64) == 8
+    assert budget.max_windows(24_000, 4) == 4
+    assert budget.max_windows(12_000, 64) == 17  # half as long, twice as many
+
+    budget.measure(CPU_PASS_SECONDS * 4, 128_000)  # a base-size model: a window outlasts a pass
+    assert budget.max_windows(128_000, 8) == 1
+    assert budget.max_windows(32_000, 8) == 1
+    assert budget.max_windows(3_000, 8) == 8  # short windows still share a pass
