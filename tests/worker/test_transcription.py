@@ -20,10 +20,11 @@ from worker.transcription import Transcriber, add_transcript
 SECONDS = 12.0
 
 
-@pytest.fixture(scope="module")
-def transcriber(tmp_path_factory: pytest.TempPathFactory) -> Transcriber:
+@pytest.fixture(scope="module", params=[None, 1], ids=["pipeline-beams", "greedy"])
+def transcriber(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Transcriber:
+    """As EMOQ_ASR_BEAMS leaves it (the pipeline's beam search) and set to 1."""
     folder = save_tiny_whisper_asr(tmp_path_factory.mktemp("whisper"))
-    return Transcriber.load(str(folder), revision=None, device="cpu", chunk_seconds=30.0)
+    return Transcriber.load(str(folder), revision=None, device="cpu", chunk_seconds=30.0, beams=request.param)
 
 
 @pytest.fixture(scope="module")
