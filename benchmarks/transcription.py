@@ -39,13 +39,15 @@ def recording(path: Path, seconds: float, rate: int = 16000) -> Path:
     return path
 
 
-def median_seconds(run: Callable[[], object], repeat: int) -> float:
-    times = []
+def median_seconds(run: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Wall-clock and this process's CPU seconds: on a shared machine the CPU time is the steadier."""
+    walls, cpus = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
@@ -89,10 +91,11 @@ def main() -> None:
     )
     beams = args.asr_beams or "default"
     print(f"median of {args.repeat}, CPU, beams {beams}, {len(utterances or [])} utterances")
-    print(f"emotion job:          {emotion * per_second:8.1f} ms per audio second")
+    print("ms per audio second      wall      CPU")
+    print(f"emotion job:          {emotion[0] * per_second:8.1f} {emotion[1] * per_second:8.1f}")
     print(
-        f"transcribe=true adds: {transcript * per_second:8.1f} ms per audio second"
-        f"  ({transcript / emotion:.2f}x the emotion job)"
+        f"transcribe=true adds: {transcript[0] * per_second:8.1f} {transcript[1] * per_second:8.1f}"
+        f"  ({transcript[1] / emotion[1]:.2f}x the emotion job's CPU)"
     )
 
 
