@@ -331,9 +331,13 @@ def _print_job(job: dict[str, Any]) -> None:
             f"  {episode['start_s']:8.2f}-{episode['end_s']:<8.2f} {dominant['label']:<10}"
             f" {dominant['score']:6.3f}"
         )
-    for utterance in result.get("utterances") or []:
-        emotion = (utterance.get("dominant") or {}).get("label", "")
-        print(f"  {utterance['start_s']:8.2f}-{utterance['end_s']:<8.2f} {emotion:<10} {utterance['text']}")
+    if (utterances := result.get("utterances")) is not None:
+        print(f"  transcript, {len(utterances)} utterances:")
+    for utterance in utterances or []:
+        emotion = (utterance.get("dominant") or {}).get("label", "-")
+        print(
+            f"    {utterance['start_s']:8.2f}-{utterance['end_s']:<8.2f} {emotion:<10} {json.dumps(utterance['text'])}"
+        )
 
 
 def _print_features(features: dict[str, Any]) -> None:

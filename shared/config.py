@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     asr_model: str | None = None
     asr_revision: str | None = None
     asr_chunk_seconds: float = Field(default=30.0, gt=0)
+    # None: the checkpoint's generation config, else the pipeline's default (5 beams for Whisper).
+    asr_beams: int | None = Field(default=None, ge=1)
 
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
     max_audio_seconds: float = Field(default=3600.0, gt=0)

@@ -106,6 +106,7 @@ def get_transcriber() -> Transcriber:
             revision=settings.asr_revision,
             device=process_device(settings.device),
             chunk_seconds=settings.asr_chunk_seconds,
+            beams=settings.asr_beams,
         )
     except Exception as exc:
         log.exception("could not load the speech-recognition model")

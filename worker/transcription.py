@@ -25,19 +25,23 @@ log = logging.getLogger(__name__)
 
 
 class Transcriber:
-    def __init__(self, recogniser: Pipeline, *, chunk_seconds: float) -> None:
+    def __init__(self, recogniser: Pipeline, *, chunk_seconds: float, beams: int | None = None) -> None:
         self.recogniser = recogniser
         self.chunk_seconds = chunk_seconds
+        # Only sequence-to-sequence recognisers search; a CTC head's decoding has no beams to set.
+        self.generate = {"num_beams": beams} if beams and recogniser.type.startswith("seq2seq") else {}
         self.sampling_rate: int = recogniser.feature_extractor.sampling_rate
         # CTC heads time characters or words, never segments; words read best under a timeline.
         self.timestamps: bool | str = "word" if recogniser.type.startswith("ctc") else True
 
     @classmethod
-    def load(cls, model: str, *, revision: str | None, device: str, chunk_seconds: float) -> Transcriber:
+    def load(
+        cls, model: str, *, revision: str | None, device: str, chunk_seconds: float, beams: int | None = None
+    ) -> Transcriber:
         recogniser = pipeline(
             "automatic-speech-recognition", model=model, revision=revision, device=resolve_device(device)
         )
-        return cls(recogniser, chunk_seconds=chunk_seconds)
+        return cls(recogniser, chunk_seconds=chunk_seconds, beams=beams)
 
     def transcribe(self, audio: np.ndarray) -> list[Spoken]:
         """``audio``: mono float32 at ``sampling_rate``. The pieces as the recogniser timed them."""
@@ -47,6 +51,7 @@ class Transcriber:
             chunk_length_s=self.chunk_seconds,
             # The pipeline calls chunking "experimental" for Whisper; its stitching is what it offers.
             ignore_warning=True,
+            **({"generate_kwargs": self.generate} if self.generate else {}),
         )
         return [
             Spoken(start_s=chunk["timestamp"][0], end_s=chunk["timestamp"][1], text=chunk["text"])

@@ -55,6 +55,22 @@ def test_submit_and_wait_prints_sorted_scores(url: str, tmp_path: Path) -> None:
     assert json.loads(status.stdout)["status"] == "succeeded"
 
 
+def test_submit_with_transcribe_prints_each_utterance_with_its_emotion(url: str, tmp_path: Path) -> None:
+    clip = write_tone(tmp_path / "said.wav", fmt="wav", seconds=2.0)
+
+    done = emoq(url, "submit", str(clip), "--transcribe", "--wait")
+
+    assert done.returncode == 0, done.stderr
+    job_id = done.stdout.splitlines()[0].split("\t")[0]
+    utterances = json.loads(emoq(url, "status", job_id).stdout)["result"]["utterances"]
+    lines = done.stdout.splitlines()
+    start = lines.index(f"  transcript, {len(utterances)} utterances:") + 1
+    shown = [line.split(maxsplit=2) for line in lines[start : start + len(utterances)]]
+    assert [(words[1], json.loads(words[2])) for words in shown] == [
+        (u["dominant"]["label"], u["text"]) for u in utterances
+    ]
+
+
 def test_submit_sends_every_file_and_exits_with_the_worst_outcome(url: str, tmp_path: Path) -> None:
     first = write_tone(tmp_path / "a.wav", fmt="wav", seconds=0.5)
     not_audio = BAD_UPLOADS[1].write(tmp_path)
