@@ -13,7 +13,7 @@ from shared.config import Settings, get_settings
 from shared.db import session_scope
 from shared.jobs import repository
 from shared.jobs.lease import ClaimOutcome
-from shared.jobs.queue import send_analysis
+from shared.jobs.queue import enqueue_analysis
 from shared.logs import bind_job
 from shared.storage import get_storage
 from worker import shutdown
@@ -44,7 +44,8 @@ def analyze(self: Task, job_id: str) -> None:
             log.warning(
                 "job is for a model this worker does not serve; sent to its queue", extra={"model": model}
             )
-            send_analysis(uuid.UUID(job_id), model=model)
+            with retrying_transient_failures():
+                send_to_its_queue(uuid.UUID(job_id))
             return
         try:
             classifier = get_classifier(model)
@@ -66,6 +67,14 @@ def analyze(self: Task, job_id: str) -> None:
             # Another delivery holds a live lease and keeps renewing it. If that worker dies, its own
             # unacknowledged message comes back and claims the job once the lease has expired.
             log.info("job is held by another worker; dropping this duplicate delivery")
+
+
+def send_to_its_queue(job_id: uuid.UUID) -> None:
+    """Its model's queue, single or bulk as the job is, once this read has ended."""
+    with session_scope() as session:
+        job = repository.get(session, job_id)
+        if job is not None:
+            enqueue_analysis(session, job_id, model=job.model, bulk=job.batch_id is not None)
 
 
 def model_of(job_id: uuid.UUID, settings: Settings) -> str:
