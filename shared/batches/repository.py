@@ -94,6 +94,11 @@ def result_labels(session: Session, batch_id: uuid.UUID) -> set[str]:
     return {score["label"] for scores in session.scalars(query) for score in scores}
 
 
+def models_asked(session: Session, batch_id: uuid.UUID) -> set[str | None]:
+    """The names of the models the batch's jobs asked for (None: older than named models)."""
+    return set(session.scalars(select(Job.model).where(Job.batch_id == batch_id).distinct()))
+
+
 def iter_finished_jobs(session: Session, batch_id: uuid.UUID, *, page: int = 500) -> Iterator[Job]:
     """Finished jobs in submission order, a page at a time so a huge batch never sits in memory."""
     position = -1

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from sqlalchemy.orm import Session
 
 from shared.batches import repository
+from shared.config import get_settings
 from shared.db import get_sessionmaker
 from shared.jobs.repository import served_models
 from shared.models import Batch, Job, JobResultRow
@@ -45,11 +46,15 @@ def csv_labels(session: Session, batch: Batch) -> list[str]:
     """One column per label of every model involved, sorted, so the header never depends on outcomes.
 
     The models involved are those that scored the batch's jobs and, while jobs are still to come or
-    none was scored, those the workers serve now.
+    none was scored, what the workers serving the model the batch asked for report now.
     """
     labels = repository.result_labels(session, batch.id)
     if batch.finished_at is None or not labels:
-        labels.update(label for model in served_models(session) for label in model.labels)
+        default = get_settings().default_model
+        asked = {name or default for name in repository.models_asked(session, batch.id)}
+        labels.update(
+            label for model in served_models(session) if model.name in asked for label in model.labels
+        )
     return sorted(labels)
 
 

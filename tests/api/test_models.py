@@ -59,6 +59,21 @@ def test_a_batch_s_jobs_go_to_its_model_s_bulk_queue(
     assert {job["model"] for job in jobs} == {"accurate"}
 
 
+def test_a_batch_s_csv_has_a_column_per_label_of_the_model_it_asked_for(
+    two_models: Settings, client: TestClient, tone_wav: Path
+) -> None:
+    announce_served_model(["angry", "calm"], name="fast", model_id="small")
+    announce_served_model(["happy", "sad"], name="accurate", model_id="big")
+    created = client.post(
+        "/v1/batches", files=[("files", ("a.wav", tone_wav.read_bytes()))], data={"model": "accurate"}
+    ).json()
+
+    table = client.get(f"/v1/batches/{created['id']}/results", headers={"Accept": "text/csv"}).text
+
+    header = table.splitlines()[0].split(",")
+    assert [column for column in header if column in {"angry", "calm", "happy", "sad"}] == ["happy", "sad"]
+
+
 def test_without_emoq_models_jobs_keep_the_single_model_queue_names(
     embedded: Settings, client: TestClient, tone_wav: Path
 ) -> None:
