@@ -48,7 +48,7 @@ READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def require_jobs_scope(request: Request, caller: CallerDep) -> None:
-    """One rule for every jobs, batches, deliveries and models route: reading needs ``jobs:read``,
+    """One rule for every jobs, batches, deliveries, models and datasets route: reading needs ``jobs:read``,
     anything that changes something needs ``jobs:write``."""
     caller.require(Scope.JOBS_READ if request.method in READING else Scope.JOBS_WRITE)
 

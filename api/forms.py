@@ -6,11 +6,13 @@ from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, BaseModel, Json, TypeAdapter, UrlConstraints, ValidationError
 
-from shared.errors import InvalidRequest
+from shared.config import Settings
+from shared.errors import InvalidRequest, UnknownModel
 
 MAX_URL_LENGTH = 2048
 _metadata = TypeAdapter(Json[dict[str, Any]])
 _http_url = TypeAdapter(Annotated[AnyHttpUrl, UrlConstraints(max_length=MAX_URL_LENGTH)])
+FLAG_VALUES = {"true": True, "false": False}
 
 
 def parse_metadata(raw: str | None, *, max_bytes: int) -> dict[str, Any] | None:
@@ -24,6 +26,15 @@ def parse_metadata(raw: str | None, *, max_bytes: int) -> dict[str, Any] | None:
         raise InvalidRequest("metadata must be a JSON object", code="invalid_metadata") from exc
 
 
+def parse_flag(raw: str | None, *, field: str) -> bool:
+    """A yes/no form field: ``true`` or ``false`` (absent or empty is false), nothing else."""
+    if raw is None or raw == "":
+        return False
+    if raw.lower() not in FLAG_VALUES:
+        raise InvalidRequest(f"{field} must be true or false", code=f"invalid_{field}")
+    return FLAG_VALUES[raw.lower()]
+
+
 def parse_http_url(raw: str | None, *, field: str) -> str | None:
     """The URL as given (pydantic would add a trailing slash to a bare host), once it is a valid one."""
     if raw is None or raw == "":
@@ -34,6 +45,15 @@ def parse_http_url(raw: str | None, *, field: str) -> str | None:
         raise InvalidRequest(
             f"{field} must be an http(s) URL of at most {MAX_URL_LENGTH} characters", code=f"invalid_{field}"
         ) from exc
+    return raw
+
+
+def parse_model(raw: str | None, settings: Settings) -> str:
+    """The name of a served model; none given: the default (the first of ``EMOQ_MODELS``)."""
+    if raw is None or raw == "":
+        return settings.default_model
+    if raw not in settings.model_names:
+        raise UnknownModel(raw, settings.model_names)
     return raw
 
 

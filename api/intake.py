@@ -48,6 +48,16 @@ def job_from_url(url: str) -> NewJob:
     return NewJob(id=uuid.uuid4(), audio_url=url, filename=name)
 
 
+def check_transcription(transcribe: bool, settings: Settings) -> None:
+    """A transcript needs a speech recogniser; without one configured the request is refused now
+    rather than failing later in the worker."""
+    if transcribe and not settings.transcription_available:
+        raise InvalidRequest(
+            "transcribe=true needs a speech-recognition model, and this server has none (EMOQ_ASR_MODEL)",
+            code="transcription_unavailable",
+        )
+
+
 def check_webhook(webhook_url: str | None, caller: Caller, settings: Settings) -> None:
     """Refuse now what could never be delivered: no secret to sign with, or a destination the guard
     refuses whatever happens (an IP literal or a name that resolves to a private address). A name that

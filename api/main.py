@@ -9,7 +9,7 @@ from fastapi_offline import FastAPIOffline
 from api.deps import client_route_dependencies, require_admin_scope, require_jobs_scope
 from api.metrics import install_metrics
 from api.problems import PROBLEM_RESPONSES, install_problem_handlers
-from api.routes import batches, deliveries, health, jobs, models, predict, web, webhook_secret
+from api.routes import batches, datasets, deliveries, health, jobs, models, predict, web, webhook_secret
 from shared.config import get_settings
 from shared.logs import configure_logging
 
@@ -39,7 +39,15 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(web.router)
     # Authentication happens here, once for every client route, not in each handler.
-    for router in (jobs.router, predict.router, deliveries.router, batches.router, models.router):
+    client_routers = (
+        jobs.router,
+        predict.router,
+        deliveries.router,
+        batches.router,
+        models.router,
+        datasets.router,
+    )
+    for router in client_routers:
         app.include_router(router, dependencies=client_route_dependencies(settings, require_jobs_scope))
     app.include_router(
         webhook_secret.router, dependencies=client_route_dependencies(settings, require_admin_scope)

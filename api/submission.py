@@ -11,8 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from api.forms import parse_http_url, parse_metadata
-from api.intake import check_webhook, job_from_file, job_from_url
+from api.forms import parse_flag, parse_http_url, parse_metadata, parse_model
+from api.intake import check_transcription, check_webhook, job_from_file, job_from_url
 from api.uploads import receive_form
 from shared.auth.caller import Caller
 from shared.config import Settings
@@ -47,9 +47,10 @@ async def submit_job(
         # A retry with a key may be a replay, which creates nothing and is never refused.
         await run_in_threadpool(refuse_if_full, session, caller)
     if allow_url and request.headers.get("content-type", "").startswith("application/json"):
-        new = await _job_from_json(request)
+        new = await _job_from_json(request, settings)
     else:
         new = await _job_from_form(request, session, settings, storage, allow_url=allow_url)
+    check_transcription(new.transcribe, settings)
     await run_in_threadpool(check_webhook, new.webhook_url, caller, settings)
     job, created = await run_in_threadpool(
         intake.create_job, session, caller, replace(new, idempotency_key=idempotency_key)
@@ -59,7 +60,7 @@ async def submit_job(
     return job, created
 
 
-async def _job_from_json(request: Request) -> NewJob:
+async def _job_from_json(request: Request, settings: Settings) -> NewJob:
     try:
         body = JobFromUrl.model_validate_json(await request.body())
     except ValidationError as exc:
@@ -68,6 +69,9 @@ async def _job_from_json(request: Request) -> NewJob:
         job_from_url(body.audio_url),
         metadata=body.metadata,
         webhook_url=parse_http_url(body.webhook_url, field="webhook_url"),
+        model=parse_model(body.model, settings),
+        with_features=body.features,
+        transcribe=body.transcribe,
     )
 
 
@@ -105,4 +109,7 @@ async def _job_from_form(
         new,
         metadata=parse_metadata(form.fields.get("metadata"), max_bytes=settings.max_metadata_bytes),
         webhook_url=parse_http_url(form.fields.get("webhook_url"), field="webhook_url"),
+        model=parse_model(form.fields.get("model"), settings),
+        with_features=parse_flag(form.fields.get("features"), field="features"),
+        transcribe=parse_flag(form.fields.get("transcribe"), field="transcribe"),
     )

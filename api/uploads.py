@@ -88,6 +88,7 @@ async def receive_form(
     max_files: int,
     max_field_bytes: int,
     max_total_file_bytes: int | None = None,
+    total_too_large_code: str = "batch_too_large",
     tolerate_oversized_files: bool = False,
 ) -> ReceivedForm:
     """Parse ``multipart/form-data``, streaming each file part into storage under ``new_key()``.
@@ -135,7 +136,7 @@ async def receive_form(
                         if max_total_file_bytes is not None and total_file_bytes > max_total_file_bytes:
                             raise UploadTooLarge(
                                 f"the files exceed {max_total_file_bytes} bytes together",
-                                code="batch_too_large",
+                                code=total_too_large_code,
                             )
                     await _write(part, data, max_field_bytes, tolerate_oversized_files)
                 elif kind == "end":

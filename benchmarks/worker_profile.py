@@ -65,7 +65,7 @@ def main() -> None:
 
     upgrade_to_head()
     settings, storage = get_settings(), get_storage()
-    classifier = get_classifier()
+    classifier = get_classifier(settings.default_model)
     job_ids = []
     for i, wave in enumerate(clips(args.jobs)):
         job_id = uuid.uuid4()
@@ -89,7 +89,13 @@ def main() -> None:
     started = time.perf_counter()
     with profiler:
         for job_id in job_ids:
-            analyze_job(job_id, classifier=classifier, storage=storage, settings=settings)
+            analyze_job(
+                job_id,
+                model=settings.default_model,
+                classifier=classifier,
+                storage=storage,
+                settings=settings,
+            )
     wall = time.perf_counter() - started
     print(
         f"{len(job_ids)} jobs in {wall:.2f} s: {1000 * wall / len(job_ids):.1f} ms per job", file=sys.stderr

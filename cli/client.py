@@ -23,6 +23,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 OK, JOB_FAILED, REFUSED, UNAVAILABLE, NOT_FOUND = 0, 1, 2, 3, 4
 FINAL = {"succeeded", "failed", "cancelled"}
 POLL_SECONDS = 0.5
+# The acoustic features `emoq results` shows, by their column name in the table.
+TABLE_FEATURES = {
+    "pitch_median_hz": "pitch_hz",
+    "loudness_dbfs": "loudness_dbfs",
+    "syllable_rate": "syllables_per_s",
+}
+FEATURES_HELP = "also measure pitch, loudness, speaking rate, spectral centroid and MFCCs"
 
 
 class ClientSettings(BaseSettings):
@@ -40,33 +47,44 @@ class ClientError(Exception):
         self.exit_code = exit_code
 
 
+def add_server_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--url", help="server URL (default: EMOQ_URL or http://127.0.0.1:8000)")
+    parser.add_argument("--api-key", help="API key (default: EMOQ_API_KEY)")
+    return parser
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser = subparsers.add_parser(name, help=help_text)
-        parser.add_argument("--url", help="server URL (default: EMOQ_URL or http://127.0.0.1:8000)")
-        parser.add_argument("--api-key", help="API key (default: EMOQ_API_KEY)")
-        return parser
+        return add_server_options(subparsers.add_parser(name, help=help_text))
 
     submit = command("submit", "submit audio files as jobs")
     submit.add_argument("files", nargs="+", type=Path)
     submit.add_argument("--wait", action="store_true", help="wait and print the scores")
     submit.add_argument("--webhook", help="webhook URL notified when each job ends")
-    submit.set_defaults(handler=_run(_submit))
+    submit.add_argument("--features", action="store_true", help=FEATURES_HELP)
+    submit.add_argument(
+        "--transcribe", action="store_true", help="also transcribe, with each utterance's emotion"
+    )
+    submit.add_argument("--model", help="a model's name from GET /v1/models (default: the server's first)")
+    submit.set_defaults(handler=with_client(_submit))
     batch = command("batch", "submit every audio file of a folder or glob as one batch")
     batch.add_argument("source", help="a folder, or a glob such as 'calls/*.wav'")
     batch.add_argument("--wait", action="store_true", help="wait and print the summary")
     batch.add_argument("--webhook", help="webhook URL notified of every job and of the batch")
-    batch.set_defaults(handler=_run(_batch))
+    batch.add_argument("--features", action="store_true", help=FEATURES_HELP)
+    batch.add_argument("--transcribe", action="store_true", help="also transcribe every file")
+    batch.add_argument("--model", help="a model's name from GET /v1/models (default: the server's first)")
+    batch.set_defaults(handler=with_client(_batch))
     status = command("status", "print a job's or a batch's status as JSON")
     status.add_argument("id", type=job_or_batch_id)
-    status.set_defaults(handler=_run(_status))
+    status.set_defaults(handler=with_client(_status))
     results = command("results", "print every finished job of a batch")
     results.add_argument("batch_id", type=job_or_batch_id)
     results.add_argument("--format", choices=["table", "json", "csv"], default="table")
-    results.set_defaults(handler=_run(_results))
+    results.set_defaults(handler=with_client(_results))
     watch = command("watch", "show a job's or a batch's progress until it ends, then its scores")
     watch.add_argument("id", type=job_or_batch_id)
-    watch.set_defaults(handler=_run(_watch))
+    watch.set_defaults(handler=with_client(_watch))
 
 
 def job_or_batch_id(text: str) -> str:
@@ -79,7 +97,9 @@ def job_or_batch_id(text: str) -> str:
         ) from None
 
 
-def _run(action: Any) -> Any:
+def with_client(action: Any) -> Any:
+    """A command's handler: ``action(client, args)`` with a client for the server, errors as exit codes."""
+
     def handler(args: argparse.Namespace) -> int:
         settings = ClientSettings()
         headers = {"Authorization": f"Bearer {key}"} if (key := args.api_key or settings.api_key) else {}
@@ -97,7 +117,11 @@ def _run(action: Any) -> Any:
 
 
 def request(client: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    response = client.request(method, path, **kwargs)
+    return raise_for_problem(client.request(method, path, **kwargs))
+
+
+def raise_for_problem(response: httpx.Response) -> httpx.Response:
+    """The response if it succeeded; else a ClientError with the problem's code and detail."""
     if response.status_code < 400:
         return response
     try:
@@ -116,7 +140,7 @@ def _submit(client: httpx.Client, args: argparse.Namespace) -> int:
     jobs, refusals = [], []
     for path in args.files:
         try:
-            job = _send_file(client, path, webhook_url=args.webhook)
+            job = _send_file(client, path, _options(args))
         except ClientError as error:
             print(f"emoq: {path}: {error}", file=sys.stderr)
             refusals.append(error.exit_code)
@@ -131,15 +155,22 @@ def _submit(client: httpx.Client, args: argparse.Namespace) -> int:
     return max(outcomes, default=OK)
 
 
-def _send_file(client: httpx.Client, path: Path, *, webhook_url: str | None) -> dict[str, Any]:
+def _send_file(client: httpx.Client, path: Path, data: dict[str, str]) -> dict[str, Any]:
     if not path.is_file():
         raise ClientError("no such file", REFUSED)
-    data = {"webhook_url": webhook_url} if webhook_url else {}
     try:
         with path.open("rb") as audio:
             return request(client, "POST", "/v1/jobs", files={"file": (path.name, audio)}, data=data).json()
     except httpx.HTTPError as error:
         raise ClientError(f"cannot reach the server ({type(error).__name__})", UNAVAILABLE) from error
+
+
+def _options(args: argparse.Namespace) -> dict[str, str]:
+    """The form fields beside the audio; a field left at the server's default is not sent, as older
+    servers expect."""
+    given = {"webhook_url": args.webhook, "model": args.model}
+    fields = {name: value for name, value in given.items() if value}
+    return fields | {flag: "true" for flag in ("features", "transcribe") if getattr(args, flag)}
 
 
 def _job_outcome(job: dict[str, Any]) -> int:
@@ -155,7 +186,7 @@ def _batch(client: httpx.Client, args: argparse.Namespace) -> int:
     )
     if not paths:
         raise ClientError(f"no files in {args.source}", REFUSED)
-    data = {"webhook_url": args.webhook} if args.webhook else {}
+    data = _options(args)
     files = [("files", (p.name, p.read_bytes())) for p in paths]
     created = request(client, "POST", "/v1/batches", files=files, data=data).json()
     print(created["id"], f"{len(created['job_ids'])} jobs", sep="\t")
@@ -208,11 +239,15 @@ def _result_rows(client: httpx.Client, batch_id: str) -> list[dict[str, Any]]:
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
     """One line per finished job: its file, status, dominant emotion and score (or error code), the
-    score's margin over the runner-up and whether it falls below the server's confidence threshold."""
+    score's margin over the runner-up and whether it falls below the server's confidence threshold;
+    with the median pitch, loudness and syllable rate when the jobs measured acoustic features."""
+    with_features = any((row.get("result") or {}).get("features") for row in rows)
     writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
-    writer.writerow(["file", "status", "dominant", "score", "margin", "low_confidence"])
+    header = ["file", "status", "dominant", "score", "margin", "low_confidence"]
+    writer.writerow(header + (list(TABLE_FEATURES.values()) if with_features else []))
     for row in rows:
         result = row.get("result") or {}
+        features = result.get("features") or {}
         dominant = result.get("dominant") or {}
         confidence = result.get("confidence") or {}
         low = result.get("low_confidence")
@@ -225,8 +260,13 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
                 f"{dominant['score']:.3f}" if dominant else "",
                 f"{confidence['margin']:.3f}" if confidence else "",
                 "" if low is None else str(low).lower(),
+                *(_value(features.get(name)) for name in (TABLE_FEATURES if with_features else [])),
             ]
         )
+
+
+def _value(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
 
 
 def _find(client: httpx.Client, identifier: str) -> tuple[str, dict[str, Any]]:
@@ -274,16 +314,49 @@ def _print_job(job: dict[str, Any]) -> None:
         return
     result = job["result"]
     flag = " (low confidence)" if result.get("low_confidence") else ""
-    print(f"{name}: {result['dominant']['label']}{flag}")
+    model = result["model"]
+    by = f"{model['name']}: {model['id']}" if model.get("name") else model["id"]
+    print(f"{name}: {result['dominant']['label']}{flag}  [{by}]")
     for score in result["scores"]:
         print(f"  {score['label']:<10} {score['score']:6.3f}  {'#' * round(score['score'] * 40)}")
     if confidence := result.get("confidence"):
         print(f"  confidence {confidence['score']:.3f}, margin {confidence['margin']:.3f}")
     if affect := result.get("affect"):
         print(f"  arousal {affect['arousal']:+.2f}, valence {affect['valence']:+.2f} (derived)")
+    if features := result.get("features"):
+        _print_features(features)
     for episode in result.get("episodes") or []:
         dominant = episode["dominant"]
         print(
             f"  {episode['start_s']:8.2f}-{episode['end_s']:<8.2f} {dominant['label']:<10}"
             f" {dominant['score']:6.3f}"
         )
+    if (utterances := result.get("utterances")) is not None:
+        print(f"  transcript, {len(utterances)} utterances:")
+    for utterance in utterances or []:
+        emotion = (utterance.get("dominant") or {}).get("label", "-")
+        print(
+            f"    {utterance['start_s']:8.2f}-{utterance['end_s']:<8.2f} {emotion:<10} {json.dumps(utterance['text'])}"
+        )
+
+
+def _print_features(features: dict[str, Any]) -> None:
+    if features.get("pitch_median_hz") is not None:
+        print(
+            f"  pitch {features['pitch_median_hz']:.0f} Hz median, {features['pitch_low_hz']:.0f}-"
+            f"{features['pitch_high_hz']:.0f} Hz ({features['pitch_range_st']:.1f} st),"
+            f" voiced {features['voiced_share']:.0%}"
+        )
+    else:
+        print("  pitch: no voiced frames")
+    facts = [
+        f"loudness {features['loudness_dbfs']:.1f} dBFS" if features.get("loudness_dbfs") is not None else "",
+        f"range {features['loudness_range_db']:.1f} dB"
+        if features.get("loudness_range_db") is not None
+        else "",
+        f"{features['syllable_rate']:.1f} syllables/s" if features.get("syllable_rate") is not None else "",
+        f"centroid {features['spectral_centroid_hz']:.0f} Hz"
+        if features.get("spectral_centroid_hz") is not None
+        else "",
+    ]
+    print("  " + ", ".join(fact for fact in facts if fact))

@@ -61,9 +61,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from shared.config import get_settings
     from shared.errors import InvalidRequest
     from worker.evaluation.report import as_json, as_text, scope_note
-    from worker.evaluation.runner import evaluate
+    from worker.evaluation.runner import evaluate, load_classifier
     from worker.evaluation.scope import resolve_scope
-    from worker.inference import AudioClassifier
     from worker.training.manifest import labels_of, read_manifest
 
     settings = get_settings()
@@ -76,14 +75,8 @@ def _evaluate(args: argparse.Namespace) -> int:
             raise InvalidRequest(f"speaker(s) not in the manifest: {', '.join(missing)}")
         clips = [clip for clip in clips if clip.speaker in speakers]
 
-    classifier = AudioClassifier.load(
-        model,
-        device=args.device or settings.device,
-        revision=settings.model_revision if args.model is None else None,
-        batch_size=settings.inference_batch_size,
-        window_seconds=settings.window_seconds,
-        hop_seconds=settings.hop_seconds,
-        silence_dbfs=settings.silence_dbfs,
+    classifier = load_classifier(
+        model, device=args.device, revision=settings.model_revision if args.model is None else None
     )
     scope = resolve_scope(classifier.labels, labels_of(clips), parse_list(args.labels) or None)
     scored = [clip for clip in clips if scope.target(clip.label) is not None]

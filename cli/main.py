@@ -16,6 +16,7 @@ import sys
 COMMAND_MODULES = (
     "cli.serve",
     "cli.client",
+    "cli.datasets",
     "cli.keys",
     "cli.train",
     "cli.evaluate",

@@ -25,17 +25,20 @@ class CeleryWorker:
     concurrency: str  # the settings that give the defaults of --concurrency and --metrics-port
     metrics_port: str
     process_per_gpu: bool = False  # without EMOQ_WORKER_CONCURRENCY, one process per GPU
+    # The queues are those of each model served (EMOQ_WORKER_MODELS): `queues` names their families.
+    per_model: bool = False
 
 
 CELERY_WORKERS = (
     CeleryWorker(
         "worker",
-        "run an inference worker (single jobs and batches)",
+        "run an inference worker (single jobs and batches of the models in EMOQ_WORKER_MODELS, default all)",
         "worker.celery_app",
         ("inference", "bulk"),
         concurrency="worker_concurrency",
         metrics_port="worker_metrics_port",
         process_per_gpu=True,
+        per_model=True,
     ),
     CeleryWorker(
         "webhooks",
@@ -115,11 +118,11 @@ def _api(args: argparse.Namespace) -> int:
 
 
 def _celery_worker(kind: CeleryWorker, args: argparse.Namespace) -> None:
-    """A Celery worker named after its first queue (``inference@host``, ``webhooks@host``)."""
+    """A Celery worker named after its first queue family (``inference@host``, ``webhooks@host``)."""
     import importlib
     import socket
 
-    from shared.broker import Queue, uses_filesystem_transport
+    from shared.broker import Queue, analysis_queues, uses_filesystem_transport
     from shared.logs import configure_logging
     from shared.metrics.process import serve_metrics, use_multiprocess_dir
 
@@ -127,7 +130,11 @@ def _celery_worker(kind: CeleryWorker, args: argparse.Namespace) -> None:
     use_multiprocess_dir()  # before the app module imports the code that defines metrics
     app = importlib.import_module(kind.app_module).app
     settings = get_settings()
-    queues = [Queue(name) for name in kind.queues]
+    queues = (
+        analysis_queues(settings.worker_model_names)
+        if kind.per_model
+        else [Queue(name).value for name in kind.queues]
+    )
     # Not `flag or setting` for the port: --metrics-port 0 turns metrics off.
     port = getattr(settings, kind.metrics_port) if args.metrics_port is None else args.metrics_port
     serve_metrics(settings.metrics_host, port)
@@ -141,7 +148,7 @@ def _celery_worker(kind: CeleryWorker, args: argparse.Namespace) -> None:
         f"--loglevel={settings.log_level}",
         f"--queues={','.join(queues)}",
         f"--concurrency={concurrency}",
-        f"--hostname={args.name or f'{queues[0]}@{socket.gethostname()}'}",
+        f"--hostname={args.name or f'{kind.queues[0]}@{socket.gethostname()}'}",
         "--optimization=fair",
     ]
     if uses_filesystem_transport(settings):

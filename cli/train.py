@@ -38,12 +38,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="comma-separated validation speakers; 'none' trains on every non-test speaker for exactly "
         "--epochs epochs (default: about 20%% of them, drawn with --seed)",
     )
-    parser.add_argument("--test-speakers", default="", help="comma-separated speakers held out for testing")
+    held_out = parser.add_mutually_exclusive_group()
+    held_out.add_argument("--test-speakers", default="", help="comma-separated speakers held out for testing")
+    held_out.add_argument(
+        "--fold",
+        action="append",
+        default=[],
+        metavar="SPEAKERS",
+        help="leave-speakers-out cross-validation: comma-separated speakers held out together; repeat once "
+        "per fold. Trains one model per fold into OUTPUT/fold-K for exactly --epochs, scores each on its "
+        "held-out speakers and writes OUTPUT/crossval.json (mean and spread of UAR, confusion, ECE)",
+    )
     parser.add_argument("--epochs", type=int, default=60, help="maximum epochs (default: 60)")
     parser.add_argument("--patience", type=int, default=15, help="epochs without improvement before stopping")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--crops-per-clip", type=int, default=2, help="random crops of each clip per epoch")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument(
+        "--window-seconds",
+        type=float,
+        default=1.5,
+        help="training crop length, and the window the service scores (default: 1.5)",
+    )
+    parser.add_argument(
+        "--hop-seconds", type=float, default=1.0, help="window hop at inference (default: 1.0)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument(
@@ -73,6 +92,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from worker.conditioning import Conditioning
+    from worker.training.augment import AugmentSettings
     from worker.training.run import TrainingPlan, train_checkpoint
     from worker.training.trainer import TrainSettings
 
@@ -86,6 +106,7 @@ def _train(args: argparse.Namespace) -> int:
             learning_rate=args.learning_rate,
             patience=args.patience,
             seed=args.seed,
+            augment=AugmentSettings(crop_seconds=args.window_seconds),
         ),
         init_from=args.init_from,
         config_preset=args.config_preset,
@@ -96,9 +117,15 @@ def _train(args: argparse.Namespace) -> int:
         conditioning=Conditioning(trim_db=args.trim_db, normalize=args.normalize)
         if (args.trim_db is not None or args.normalize)
         else None,
+        hop_seconds=args.hop_seconds,
         command=command_line(args),
     )
-    train_checkpoint(plan)
+    if args.fold:
+        from worker.training.crossval import cross_validate
+
+        cross_validate(plan, [parse_list(fold) for fold in args.fold])
+    else:
+        train_checkpoint(plan)
     return 0
 
 
@@ -125,7 +152,10 @@ def command_line(args: argparse.Namespace) -> str:
         words += ["--val-speakers", args.val_speakers]
     if args.test_speakers:
         words += ["--test-speakers", args.test_speakers]
-    for option in ("epochs", "patience", "batch_size", "crops_per_clip", "learning_rate", "seed", "device"):
+    for fold in args.fold:
+        words += ["--fold", fold]
+    options = ("epochs", "patience", "batch_size", "crops_per_clip", "learning_rate", "window_seconds")
+    for option in (*options, "hop_seconds", "seed", "device"):
         words += ["--" + option.replace("_", "-"), str(getattr(args, option))]
     for option in ("trim_db", "normalize"):
         if getattr(args, option) is not None:

@@ -9,6 +9,7 @@ from celery import Celery
 from kombu import Exchange
 from kombu import Queue as KombuQueue
 
+from shared.catalog.names import DEFAULT_NAME
 from shared.config import Settings, get_settings
 
 
@@ -17,6 +18,23 @@ class Queue(StrEnum):
     BULK = "bulk"  # jobs of batches: workers alternate queues, so a big batch never starves single jobs
     WEBHOOKS = "webhooks"  # deliveries, on their own workers: a slow receiver never holds up inference
     MAINTENANCE = "maintenance"  # housekeeping sent by the scheduler, run by the webhook workers
+
+
+def analysis_queue(model: str, *, bulk: bool) -> str:
+    """Each model has its own pair of queues, so a worker takes only jobs for the models it has loaded.
+    The model named ``default`` (``EMOQ_MODELS`` unset) keeps the plain names of single-model versions."""
+    family = Queue.BULK if bulk else Queue.INFERENCE
+    return family.value if model == DEFAULT_NAME else f"{family.value}.{model}"
+
+
+def analysis_queues(models: list[str]) -> list[str]:
+    """Every queue of these models: for each, single jobs first, then batches."""
+    return [analysis_queue(model, bulk=bulk) for model in models for bulk in (False, True)]
+
+
+def all_queues(settings: Settings) -> list[str]:
+    """Every queue the service uses with these settings."""
+    return [*analysis_queues(settings.model_names), Queue.WEBHOOKS.value, Queue.MAINTENANCE.value]
 
 
 class TaskName(StrEnum):
@@ -47,13 +65,8 @@ def amqp_queues(settings: Settings) -> list[KombuQueue]:
     arguments = {"x-queue-type": "quorum", "x-consumer-timeout": settings.broker_visibility_timeout * 1000}
     return [
         # Topic exchanges: Celery routes countdowns (retry backoff) through RabbitMQ's delayed delivery then.
-        KombuQueue(
-            queue.value,
-            Exchange(queue.value, type="topic"),
-            routing_key=queue.value,
-            queue_arguments=arguments,
-        )
-        for queue in Queue
+        KombuQueue(name, Exchange(name, type="topic"), routing_key=name, queue_arguments=arguments)
+        for name in all_queues(settings)
     ]
 
 

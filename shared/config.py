@@ -12,6 +12,8 @@ from urllib.request import url2pathname
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.catalog.names import DEFAULT_NAME, ModelEntry, parse_models, parse_names
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_MODEL = REPO_ROOT / "models" / "emoq-emodb-small"
 LOOPBACK_NETWORKS = ["127.0.0.0/8", "::1/128", "localhost"]
@@ -37,6 +39,10 @@ class Settings(BaseSettings):
 
     model: str = str(SHIPPED_MODEL)
     model_revision: str | None = None
+    # name=source,...: several models, each on its own queues; empty: EMOQ_MODEL alone, named "default".
+    models: str = ""
+    # The models an inference worker loads and takes jobs for; empty: all of them.
+    worker_models: str = ""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["auto", "fp32", "bf16", "fp16", "int8"] = "auto"
     inference_batch_size: int = Field(default=8, ge=1)
@@ -48,6 +54,12 @@ class Settings(BaseSettings):
     low_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     episode_min_seconds: float = Field(default=3.0, ge=0.0)
     episode_switch_margin: float = Field(default=0.1, ge=0.0, le=1.0)
+    # A transformers speech-recognition checkpoint (hub id or folder) for transcribe=true; unset: refused.
+    asr_model: str | None = None
+    asr_revision: str | None = None
+    asr_chunk_seconds: float = Field(default=30.0, gt=0)
+    # None: the checkpoint's generation config, else the pipeline's default (5 beams for Whisper).
+    asr_beams: int | None = Field(default=None, ge=1)
 
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
     max_audio_seconds: float = Field(default=3600.0, gt=0)
@@ -55,6 +67,12 @@ class Settings(BaseSettings):
 
     max_batch_files: int = Field(default=1000, ge=1)
     max_batch_bytes: int = Field(default=2 * 1024**3, ge=1)
+    # Datasets (POST /v1/datasets): labelled clips checked on upload; each clip also obeys max_upload_bytes
+    # and max_audio_seconds.
+    max_dataset_files: int = Field(default=5000, ge=2)
+    max_dataset_bytes: int = Field(default=2 * 1024**3, ge=1, description="The upload, and a zip unpacked")
+    dataset_min_files_per_label: int = Field(default=5, ge=1)
+    max_archive_ratio: float = Field(default=100.0, gt=1, description="Unpacked to packed, per zip entry")
     download_timeout_seconds: float = Field(default=30.0, gt=0)
     download_max_redirects: int = Field(default=5, ge=0)
     allowed_private_hosts: str = Field(default="", description="Comma-separated hosts or CIDRs")
@@ -156,6 +174,18 @@ class Settings(BaseSettings):
                 raise ValueError("EMOQ_SECRET_KEY holds a value that is not a Fernet key") from None
         return value
 
+    @field_validator("models")
+    @classmethod
+    def _model_list(cls, value: str) -> str:
+        if value.strip():
+            parse_models(value)
+        return value
+
+    @model_validator(mode="after")
+    def _worker_models_known(self) -> Settings:
+        parse_names(self.worker_models, self.model_names)
+        return self
+
     @field_validator("webhook_secret")
     @classmethod
     def _standard_webhooks_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -176,8 +206,31 @@ class Settings(BaseSettings):
         return [int(part) for part in self.webhook_retry_schedule.split(",")]
 
     @property
+    def model_entries(self) -> list[ModelEntry]:
+        """The models served, the default first."""
+        if self.models.strip():
+            return parse_models(self.models)
+        return [ModelEntry(name=DEFAULT_NAME, source=self.model, revision=self.model_revision)]
+
+    @property
+    def model_names(self) -> list[str]:
+        return [entry.name for entry in self.model_entries]
+
+    @property
+    def default_model(self) -> str:
+        return self.model_entries[0].name
+
+    @property
+    def worker_model_names(self) -> list[str]:
+        return parse_names(self.worker_models, self.model_names)
+
+    @property
     def private_host_allowlist(self) -> list[str]:
         return [part.strip() for part in self.allowed_private_hosts.split(",") if part.strip()]
+
+    @property
+    def transcription_available(self) -> bool:
+        return bool(self.asr_model)
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -5,6 +5,8 @@ The worker stores the same codes on failed jobs, so a client sees one vocabulary
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class EmoQError(Exception):
     code: str = "internal_error"
@@ -23,7 +25,7 @@ class EmoQError(Exception):
         return {"Retry-After": "5"} if self.status == 503 else {}
 
     @property
-    def extensions(self) -> dict[str, str]:
+    def extensions(self) -> dict[str, Any]:
         """Members of the problem body beyond the standard ones, for a client to act on."""
         return {}
 
@@ -66,6 +68,21 @@ class InvalidRequest(EmoQError):
     code = "invalid_request"
     status = 422
     title = "Invalid request"
+
+
+class UnknownModel(InvalidRequest):
+    """``model=`` names no model this service serves; the problem lists those it does."""
+
+    code = "unknown_model"
+    title = "Unknown model"
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"no model {name!r}; the models are {', '.join(known)}")
+        self.known = known
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"models": self.known}
 
 
 class NotFound(EmoQError):
@@ -175,3 +192,21 @@ class JobEndedUnscored(EmoQError):
     @property
     def extensions(self) -> dict[str, str]:
         return {"job_id": self.job_id}
+
+
+class DatasetUnusable(EmoQError):
+    """An uploaded dataset that cannot be trained on as a whole; nothing of it is kept. ``reasons`` say
+    why (each with its own code), ``refused`` which files were refused on the way and why."""
+
+    code = "dataset_unusable"
+    status = 422
+    title = "Unusable dataset"
+
+    def __init__(self, reasons: list[dict[str, Any]], refused: list[dict[str, Any]] | None = None) -> None:
+        super().__init__("; ".join(reason["message"] for reason in reasons))
+        self.reasons = reasons
+        self.refused = refused or []
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"reasons": self.reasons, "refused": self.refused}

@@ -11,7 +11,7 @@ from shared.config import Settings, get_settings
 from shared.db import reset_engine
 from shared.migrate import upgrade_to_head
 from shared.storage import get_storage
-from tests.model_factory import save_tiny_checkpoint
+from tests.model_factory import save_tiny_checkpoint, save_tiny_whisper_asr
 from tests.s3_server import MotoServer
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -29,6 +29,11 @@ def require_shared_data() -> Path:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_tiny_checkpoint(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(scope="session")
+def tiny_asr_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny_whisper_asr(tmp_path_factory.mktemp("tiny-asr-model"))
 
 
 @pytest.fixture(scope="session")

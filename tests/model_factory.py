@@ -127,3 +127,74 @@ def save_tiny_architecture(directory: Path, architecture: str, *, seed: int = 0)
     model.save_pretrained(directory)
     extractor.save_pretrained(directory)
     return directory
+
+
+# Whisper's special tokens, in the order its tokenizer expects: timestamps start right after the last.
+_WHISPER_SPECIALS = (
+    "<|endoftext|>",
+    "<|startoftranscript|>",
+    "<|en|>",
+    "<|translate|>",
+    "<|transcribe|>",
+    "<|startoflm|>",
+    "<|startofprev|>",
+    "<|nospeech|>",
+    "<|notimestamps|>",
+)
+# <|0.00|> to <|30.00|> in steps of 20 ms, as in every Whisper vocabulary.
+_WHISPER_TIMESTAMPS = 1501
+
+
+def save_tiny_whisper_asr(directory: Path, *, seed: int = 0) -> Path:
+    """A tiny Whisper speech recogniser with its tokenizer and feature extractor, all built offline: a
+    byte-level vocabulary of lower-case letters and the space, Whisper's special and timestamp tokens,
+    and a random network. What it writes is gibberish, timed by real timestamp tokens."""
+    import torch
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperTokenizer,
+    )
+
+    letters = [*"abcdefghijklmnopqrstuvwxyz", "Ġ"]  # Ġ: the byte-level BPE spelling of a space
+    tokens = letters + list(_WHISPER_SPECIALS)
+    tokens += [f"<|{step * 0.02:.2f}|>" for step in range(_WHISPER_TIMESTAMPS)]
+    vocab = {token: index for index, token in enumerate(tokens)}
+    tokenizer = WhisperTokenizer(vocab=vocab, merges=[], unk_token="<|endoftext|>")
+    # Timestamps stay ordinary tokens: the tokenizer finds them as the ids after the last special one.
+    tokenizer.add_special_tokens({"additional_special_tokens": list(_WHISPER_SPECIALS)})
+    ids = {token: vocab[token] for token in _WHISPER_SPECIALS}
+    torch.manual_seed(seed)
+    ends = {
+        "pad_token_id": ids["<|endoftext|>"],
+        "bos_token_id": ids["<|endoftext|>"],
+        "eos_token_id": ids["<|endoftext|>"],
+        "decoder_start_token_id": ids["<|startoftranscript|>"],
+    }
+    config = WhisperConfig(
+        vocab_size=len(vocab),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        num_mel_bins=80,
+        max_target_positions=64,
+        **ends,
+    )
+    model = WhisperForConditionalGeneration(config)
+    model.generation_config = GenerationConfig(
+        **ends,
+        no_timestamps_token_id=ids["<|notimestamps|>"],
+        is_multilingual=False,
+        max_initial_timestamp_index=50,
+        max_length=48,
+    )
+    model.save_pretrained(directory)
+    WhisperFeatureExtractor(feature_size=80).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory

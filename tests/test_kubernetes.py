@@ -14,7 +14,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from shared.broker import Queue
+from shared.broker import analysis_queues
 from shared.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,6 +109,7 @@ def test_keda_scales_the_workers_on_their_queues(objects: list[dict[str, Any]]) 
     """ScaledObject is KEDA's resource, outside the Kubernetes schemas: its essentials are checked here."""
     deployments = by_kind(objects, "Deployment")
     scaled = by_kind(objects, "ScaledObject")
+    models = by_kind(objects, "ConfigMap")["emoq"]["data"].get("EMOQ_MODELS", "")
 
     assert set(scaled) == {"emoq-worker-cpu", "emoq-worker-gpu"}
     for obj in scaled.values():
@@ -126,12 +127,24 @@ def test_keda_scales_the_workers_on_their_queues(objects: list[dict[str, Any]]) 
                 assert trigger["type"] == "rabbitmq" and meta["mode"] == "QueueLength"
                 assert meta["hostFromEnv"] in SETTINGS and int(meta["value"]) > 0
                 queues.add(meta["queueName"])
-        assert queues == {Queue.INFERENCE.value, Queue.BULK.value}
+        # The queues of the models the scaled workers serve (EMOQ_MODELS, their EMOQ_WORKER_MODELS).
+        [worker] = pod_specs(objects)[spec["scaleTargetRef"]["name"]]["containers"]
+        env = {var["name"]: var.get("value", "") for var in worker.get("env", [])}
+        served = Settings(models=models, worker_models=env.get("EMOQ_WORKER_MODELS", ""))
+        assert queues == set(analysis_queues(served.worker_model_names))
 
 
 def test_the_overlays_do_what_they_say() -> None:
     scale_to_zero = by_kind(render(K8S / "overlays" / "scale-to-zero"), "ScaledObject")
     rabbitmq = by_kind(render(K8S / "overlays" / "rabbitmq"), "ScaledObject")
+    several = pod_specs(render(K8S / "overlays" / "several-models"))
 
     assert all(obj["spec"]["minReplicaCount"] == 0 for obj in scale_to_zero.values())
     assert {t["type"] for obj in rabbitmq.values() for t in obj["spec"]["triggers"]} == {"rabbitmq"}
+    served = {
+        name: {var["name"]: var.get("value") for var in several[name]["containers"][0]["env"]}[
+            "EMOQ_WORKER_MODELS"
+        ]
+        for name in ("emoq-worker-cpu", "emoq-worker-gpu")
+    }
+    assert served == {"emoq-worker-cpu": "fast", "emoq-worker-gpu": "accurate"}

@@ -19,6 +19,7 @@ from shared.storage import Storage
 from worker.batching import BatchedAnalysis, give_back
 from worker.download import download_audio
 from worker.inference import AudioClassifier
+from worker.transcription import Transcriber
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +31,15 @@ class DownloadCancelled(Exception):
 def analyze_job(
     job_id: uuid.UUID,
     *,
+    model: str,
     classifier: AudioClassifier,
     storage: Storage,
     settings: Settings,
     shutting_down: Callable[[], bool] = lambda: False,
+    transcriber: Callable[[], Transcriber] | None = None,
 ) -> ClaimOutcome:
-    """Run the job if this attempt can claim it, with any queued jobs it can batch with. Transient
+    """Run the job if this attempt can claim it, with any queued jobs of the same ``model`` (whose
+    ``classifier`` this is) it can batch with. Transient
     errors (database down) propagate to the task after the job is handed back; permanent ones end the
     job as ``failed`` with a stable code. Once ``shutting_down()`` says so, every held job is handed back
     at the next pass and sent again."""
@@ -71,7 +75,13 @@ def analyze_job(
             _fail(job_id, storage, code="internal_error", message="the worker hit an unexpected error")
         return ClaimOutcome.CLAIMED
     BatchedAnalysis(
-        owner, classifier=classifier, storage=storage, settings=settings, shutting_down=shutting_down
+        owner,
+        model=model,
+        classifier=classifier,
+        storage=storage,
+        settings=settings,
+        shutting_down=shutting_down,
+        transcriber=transcriber,
     ).run(first)
     return ClaimOutcome.CLAIMED
 
@@ -79,10 +89,17 @@ def analyze_job(
 def _prepare(job_id: uuid.UUID, owner: str, *, storage: Storage, settings: Settings) -> ClaimedJob:
     with session_scope() as session:
         job = repository.get(session, job_id)
-        key, url, header_seconds, declared_seconds = (
-            (job.audio_key, job.audio_url, job.duration_s, job.declared_duration_s)
+        key, url, header_seconds, declared_seconds, with_features, transcribe = (
+            (
+                job.audio_key,
+                job.audio_url,
+                job.duration_s,
+                job.declared_duration_s,
+                job.with_features,
+                job.transcribe,
+            )
             if job
-            else (None, None, None, None)
+            else (None, None, None, None, False, False)
         )
     if key is not None and url is not None and not storage.exists(key):
         info = _fetch(job_id, owner, url, key, storage=storage, settings=settings)
@@ -90,7 +107,12 @@ def _prepare(job_id: uuid.UUID, owner: str, *, storage: Storage, settings: Setti
     if key is None or not storage.exists(key):
         raise AudioError("the stored audio is gone", code="audio_missing")
     return ClaimedJob(
-        id=job_id, audio_key=key, duration_s=header_seconds, declared_duration_s=declared_seconds
+        id=job_id,
+        audio_key=key,
+        duration_s=header_seconds,
+        declared_duration_s=declared_seconds,
+        with_features=with_features,
+        transcribe=transcribe,
     )
 
 

@@ -1,6 +1,7 @@
 """Cross-job micro-batching: one worker fills each forward pass with windows of several jobs.
 
-A task that claims its job also claims, in one round trip, more queued jobs (``lease.claim_queued``),
+A task that claims its job also claims, in one round trip, more queued jobs of the same model
+(``lease.claim_queued``),
 up to one per window of a pass, waiting at most ``EMOQ_INFERENCE_LINGER_MS`` for some to arrive, and
 keeps topping up as jobs end. Claiming from the database rather than gathering broker messages
 (``celery-batches``) keeps every guarantee where it already lives: each job is held under its own lease
@@ -35,12 +36,15 @@ from shared.jobs import lease
 from shared.jobs.lease import ClaimedJob
 from shared.lifecycle import finish
 from shared.logs import bind_job
-from shared.schemas.results import JobResult, ModelRef
+from shared.schemas.results import Classification, JobResult, ModelRef
 from shared.storage import Storage
+from worker.acoustics.summary import describe
+from worker.acoustics.tracks import TrackExtractor
 from worker.batcher import Prefetched, Stream
 from worker.inference import AudioClassifier
 from worker.lease_keeper import PROGRESS_INTERVAL_SECONDS, LeaseKeeper
 from worker.metrics import record_inference
+from worker.transcription import Transcriber, add_transcript
 
 log = logging.getLogger(__name__)
 
@@ -60,22 +64,31 @@ class _Running:
     job: ClaimedJob
     stream: Stream
     resources: ExitStack
+    # Measures the decoded audio as it streams to the classifier, when the job asked for features.
+    acoustics: TrackExtractor | None = None
     started: float = field(default_factory=time.perf_counter)
 
 
 class BatchedAnalysis:
-    """The jobs one owner holds, analysed together until none is left and the queue has no more."""
+    """The jobs of one model one owner holds, analysed together until none is left and the queue has no
+    more for that model."""
 
     def __init__(
         self,
         owner: str,
         *,
+        model: str,
         classifier: AudioClassifier,
         storage: Storage,
         settings: Settings,
         shutting_down: Callable[[], bool],
+        transcriber: Callable[[], Transcriber] | None = None,
     ) -> None:
+        """``transcriber`` gives the speech recogniser, loaded on the first job that asks for a transcript;
+        without one such jobs fail with ``transcription_unavailable``."""
         self.owner = owner
+        self.model = model
+        self.transcriber = transcriber
         self.classifier = classifier
         self.storage = storage
         self.settings = settings
@@ -129,6 +142,10 @@ class BatchedAnalysis:
             blocks = resources.enter_context(
                 closing(stream_mono(path, target_rate=rate, max_seconds=self.settings.max_audio_seconds))
             )
+            acoustics = None
+            if job.with_features:
+                acoustics = TrackExtractor(rate, silence_dbfs=self.settings.silence_dbfs)
+                blocks = acoustics.tap(blocks)
             # Decoded ahead, in a thread, while the current pass runs; never held whole.
             windows = Prefetched(self.classifier.windows(blocks), decode_executor(), chunk=self.max_jobs)
             resources.callback(windows.close)
@@ -137,7 +154,7 @@ class BatchedAnalysis:
                 key=job.id, windows=windows, expected_windows=self.classifier.expected_windows(expected)
             )
             with self.lock:
-                self.running[job.id] = _Running(job, stream, resources)
+                self.running[job.id] = _Running(job, stream, resources, acoustics)
             self.batcher.add(stream)
 
     def _forget(self, job_id: uuid.UUID) -> _Running:
@@ -174,7 +191,11 @@ class BatchedAnalysis:
     def _claim(self, limit: int) -> list[ClaimedJob]:
         with session_scope() as session:
             return lease.claim_queued(
-                session, owner=self.owner, lease_seconds=self.settings.job_lease_seconds, limit=limit
+                session,
+                model=self.model,
+                owner=self.owner,
+                lease_seconds=self.settings.job_lease_seconds,
+                limit=limit,
             )
 
     def _end(self, ended: list[_Running]) -> None:
@@ -218,6 +239,10 @@ class BatchedAnalysis:
             if stream.error is not None:
                 raise stream.error
             classification = self.classifier.summarise(stream)
+            if running.acoustics is not None:
+                classification = describe(classification, running.acoustics.finish())
+            if running.job.transcribe:
+                classification = self._transcribed(running.job, classification)
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -231,9 +256,21 @@ class BatchedAnalysis:
             return None
         identity = self.classifier.identity
         return JobResult(
-            model=ModelRef(id=identity.id, revision=identity.revision, precision=identity.precision),
+            model=ModelRef(
+                name=self.model, id=identity.id, revision=identity.revision, precision=identity.precision
+            ),
             **dict(classification),
         )
+
+    def _transcribed(self, job: ClaimedJob, classification: Classification) -> Classification:
+        """Run while the pass loop waits: a transcript costs more than the emotion of the same audio."""
+        if self.transcriber is None or job.audio_key is None:
+            raise EmoQError("this worker cannot transcribe", code="transcription_unavailable")
+        transcriber = self.transcriber()
+        with self.storage.local_path(job.audio_key) as path:
+            return add_transcript(
+                classification, path, transcriber, max_seconds=self.settings.max_audio_seconds
+            )
 
     def _complete(self, session: Session, running: _Running, result: JobResult) -> bool:
         duration_s = result.segments[-1].end_s

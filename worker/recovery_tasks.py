@@ -32,7 +32,7 @@ def reconcile() -> None:
             extra={
                 "failed": report.failed,
                 "requeued": report.requeued,
-                "resent": {queue.value: count for queue, count in report.resent.items()},
+                "resent": report.resent,
             },
         )
 

@@ -1,17 +1,20 @@
-"""What each worker process holds for its lifetime: the classifier, loaded once, after fork."""
+"""What each worker process holds for its lifetime: a classifier per model it serves, each loaded once,
+after fork, and the speech recogniser, loaded on the first job that asks for a transcript."""
 
 from __future__ import annotations
 
 import logging
 import time
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import torch
 from celery.signals import worker_process_init
 
+from shared.catalog.display import display_for
 from shared.config import Settings, get_settings
 from shared.db import session_scope
+from shared.errors import EmoQError
 from shared.jobs import repository
 from shared.models import ServedModel
 from shared.models.base import utcnow
@@ -20,6 +23,7 @@ from worker import shutdown
 from worker.devices import pool_size, process_device, usable_cores
 from worker.inference import AudioClassifier
 from worker.metrics import MODEL_LOAD_SECONDS
+from worker.transcription import Transcriber
 
 log = logging.getLogger(__name__)
 
@@ -33,28 +37,31 @@ def share_cores(settings: Settings) -> None:
 
 @worker_process_init.connect
 def _preload(**_: Any) -> None:
-    """Load the model as each inference process starts, not on its first job."""
+    """Load the models as each inference process starts, not on their first job."""
     if shutdown.requested():
         # A pool process forked while the worker stops would take seconds to load a model it never uses.
-        log.info("worker is stopping; the model is not loaded")
+        log.info("worker is stopping; the models are not loaded")
         return
-    try:
-        get_classifier()
-    except Exception:
-        # Jobs stay queued and the task retries the load; the log says why nothing is being served.
-        log.exception("could not load the model")
+    for name in get_settings().worker_model_names:
+        try:
+            get_classifier(name)
+        except Exception:
+            # Its jobs stay queued and the task retries the load; the log says why they are not served.
+            log.exception("could not load the model", extra={"model": name})
 
 
-@lru_cache(maxsize=1)
-def get_classifier() -> AudioClassifier:
+@cache
+def get_classifier(name: str) -> AudioClassifier:
+    """The classifier of the model named ``name`` in ``EMOQ_MODELS``."""
     settings = get_settings()
+    [entry] = [entry for entry in settings.model_entries if entry.name == name]
     share_cores(settings)
     started = time.perf_counter()
     classifier = AudioClassifier.load(
-        settings.model,
+        entry.source,
         device=process_device(settings.device),
         precision=settings.precision,
-        revision=settings.model_revision,
+        revision=entry.revision,
         batch_size=settings.inference_batch_size,
         window_seconds=settings.window_seconds,
         hop_seconds=settings.hop_seconds,
@@ -71,6 +78,7 @@ def get_classifier() -> AudioClassifier:
     log.info(
         "model loaded",
         extra={
+            "model": name,
             "model_id": classifier.model_id,
             "revision": classifier.revision,
             "device": str(classifier.device),
@@ -78,15 +86,46 @@ def get_classifier() -> AudioClassifier:
             "load_seconds": round(load_seconds, 3),
         },
     )
-    record_served_model(classifier)
+    record_served_model(name, classifier)
     return classifier
 
 
-def record_served_model(classifier: AudioClassifier) -> None:
+@lru_cache(maxsize=1)
+def get_transcriber() -> Transcriber:
+    """Not preloaded: most jobs never ask for a transcript, and a recogniser is larger than the
+    classifier. A load that fails is not cached, so the next job tries again."""
+    settings = get_settings()
+    if not settings.asr_model:
+        raise EmoQError(
+            "this worker has no speech-recognition model (EMOQ_ASR_MODEL)", code="transcription_unavailable"
+        )
+    started = time.perf_counter()
+    try:
+        transcriber = Transcriber.load(
+            settings.asr_model,
+            revision=settings.asr_revision,
+            device=process_device(settings.device),
+            chunk_seconds=settings.asr_chunk_seconds,
+            beams=settings.asr_beams,
+        )
+    except Exception as exc:
+        log.exception("could not load the speech-recognition model")
+        raise EmoQError(
+            "the speech-recognition model could not be loaded", code="transcription_unavailable"
+        ) from exc
+    log.info(
+        "speech-recognition model loaded",
+        extra={"asr_model": settings.asr_model, "load_seconds": round(time.perf_counter() - started, 3)},
+    )
+    return transcriber
+
+
+def record_served_model(name: str, classifier: AudioClassifier) -> None:
     with session_scope() as session:
         repository.record_served_model(
             session,
             ServedModel(
+                name=name,
                 model_id=classifier.model_id,
                 revision=classifier.revision,
                 labels=classifier.labels,
@@ -94,6 +133,13 @@ def record_served_model(classifier: AudioClassifier) -> None:
                 window_seconds=classifier.window / classifier.sampling_rate,
                 hop_seconds=classifier.hop / classifier.sampling_rate,
                 device=classifier.device.type,
+                precision=classifier.precision,
+                display={
+                    label: shown.model_dump()
+                    for label, shown in display_for(
+                        classifier.labels, classifier.model_config.get("emoq_display")
+                    ).items()
+                },
                 last_seen_at=utcnow(),
             ),
         )

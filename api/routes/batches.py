@@ -11,8 +11,8 @@ from pydantic import Json, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
-from api.forms import openapi_body, parse_http_url, parse_metadata
-from api.intake import check_webhook, job_from_file, job_from_url
+from api.forms import openapi_body, parse_flag, parse_http_url, parse_metadata, parse_model
+from api.intake import check_transcription, check_webhook, job_from_file, job_from_url
 from api.submission import ENVELOPE_BYTES, FIELD_BYTES_FACTOR
 from api.uploads import receive_form
 from shared.batches import repository, results
@@ -23,7 +23,7 @@ from shared.db import on_rollback
 from shared.errors import InvalidRequest, UploadTooLarge
 from shared.jobs.admission import refuse_if_full
 from shared.schemas.batches import BatchCreated, BatchRead, BatchUrls
-from shared.schemas.jobs import JobRead
+from shared.schemas.jobs import FEATURES_DESCRIPTION, JobRead
 from shared.storage import Storage, storage_key
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
@@ -36,6 +36,9 @@ BATCH_BODY = openapi_body(
         "audio_urls": "A JSON array of http(s) audio URLs",
         "metadata": "A small JSON object, kept with the batch",
         "webhook_url": "Notified of every job and of the batch",
+        "model": "A model's name from GET /v1/models, for every job; default: the first",
+        "features": FEATURES_DESCRIPTION + ": true or false, for every job",
+        "transcribe": "true: also transcribe every recording (needs EMOQ_ASR_MODEL)",
     },
     BatchUrls,
     files="files",
@@ -69,6 +72,9 @@ async def create_batch(
             jobs=[job_from_url(url) for url in body.audio_urls],
             webhook_url=parse_http_url(body.webhook_url, field="webhook_url"),
             metadata=body.metadata,
+            model=parse_model(body.model, settings),
+            with_features=body.features,
+            transcribe=body.transcribe,
         )
     else:
         new = await _batch_from_form(request, session, settings, storage)
@@ -76,11 +82,20 @@ async def create_batch(
         raise InvalidRequest("a batch needs at least one file or audio URL", code="empty_batch")
     if len(new.jobs) > settings.max_batch_files:
         raise InvalidRequest(f"at most {settings.max_batch_files} files per batch", code="too_many_files")
+    check_transcription(new.transcribe, settings)
     await run_in_threadpool(check_webhook, new.webhook_url, caller, settings)
     new = replace(
         new,
         jobs=[
-            replace(job, batch_id=new.id, position=position, webhook_url=new.webhook_url)
+            replace(
+                job,
+                batch_id=new.id,
+                position=position,
+                webhook_url=new.webhook_url,
+                with_features=new.with_features,
+                transcribe=new.transcribe,
+                model=new.model,
+            )
             for position, job in enumerate(new.jobs)
         ],
     )
@@ -118,6 +133,9 @@ async def _batch_from_form(
         jobs=jobs,
         webhook_url=parse_http_url(form.fields.get("webhook_url"), field="webhook_url"),
         metadata=parse_metadata(form.fields.get("metadata"), max_bytes=settings.max_metadata_bytes),
+        model=parse_model(form.fields.get("model"), settings),
+        with_features=parse_flag(form.fields.get("features"), field="features"),
+        transcribe=parse_flag(form.fields.get("transcribe"), field="transcribe"),
     )
 
 

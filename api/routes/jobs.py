@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import base64
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -10,14 +9,14 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
 from api.forms import openapi_body
+from api.pagination import decode_cursor, encode_cursor
 from api.submission import submit_job
 from api.waiting import requested_wait, wait_for_job
 from shared.db import commit_now
-from shared.errors import InvalidRequest
 from shared.jobs import intake, repository
 from shared.lifecycle import finish
 from shared.models import JobStatus
-from shared.schemas.jobs import JobFromUrl, JobPage, JobRead
+from shared.schemas.jobs import FEATURES_DESCRIPTION, JobFromUrl, JobPage, JobRead
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -26,6 +25,9 @@ UPLOAD_BODY = openapi_body(
         "audio_url": "Instead of a file: http(s) URL of the audio",
         "metadata": "A small JSON object, kept with the job",
         "webhook_url": "http(s) URL notified when the job ends",
+        "model": "A model's name from GET /v1/models; default: the first",
+        "features": FEATURES_DESCRIPTION + ": true or false",
+        "transcribe": "true: also transcribe the speech, with its emotion (needs EMOQ_ASR_MODEL)",
     },
     JobFromUrl,
     files="file",
@@ -111,18 +113,3 @@ def delete_job(
 ) -> JobRead | Response:
     job = finish.cancel_or_delete_job(session, storage, caller, job_id)
     return JobRead.from_job(job) if job is not None else Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-def encode_cursor(created_at: datetime, job_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{job_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, job_id = raw.split("|")
-        return datetime.fromisoformat(created_at), uuid.UUID(job_id)
-    except ValueError as exc:
-        raise InvalidRequest("invalid cursor", code="invalid_cursor") from exc

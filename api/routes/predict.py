@@ -24,7 +24,9 @@ router = APIRouter(tags=["compatibility"])
 
 @router.post(
     "/predict",
-    openapi_extra=openapi_body({}, None, files="file"),
+    openapi_extra=openapi_body(
+        {"model": "A model's name from GET /v1/models; default: the first"}, None, files="file"
+    ),
     summary="Score one file and answer when done (compatibility with synchronous servers)",
     responses={
         422: {"description": "The job failed; `code` says why, as on the job"},

@@ -8,8 +8,8 @@ from shared.models.api_key import ALL_SCOPES
 
 
 class Scope(StrEnum):
-    JOBS_READ = "jobs:read"  # jobs, batches, results, deliveries, models
-    JOBS_WRITE = "jobs:write"  # submit, cancel, delete, re-send a delivery
+    JOBS_READ = "jobs:read"  # jobs, batches, results, deliveries, models, datasets
+    JOBS_WRITE = "jobs:write"  # submit, cancel, delete, re-send a delivery, upload a dataset
     ADMIN = "admin"  # the key's webhook secret: reading it lets one sign as EmoQ
 
     @classmethod

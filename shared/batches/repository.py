@@ -80,12 +80,23 @@ def unfinished_job_ids(session: Session, batch_id: uuid.UUID) -> list[uuid.UUID]
     return list(session.scalars(query))
 
 
+def asked_for_features(session: Session, batch_id: uuid.UUID) -> bool:
+    """Whether the batch's jobs were submitted with ``features=true`` (all of a batch's jobs share it)."""
+    query = select(Job.id).where(Job.batch_id == batch_id, Job.with_features.is_(True)).limit(1)
+    return session.scalar(query) is not None
+
+
 def result_labels(session: Session, batch_id: uuid.UUID) -> set[str]:
     """Every label any result of the batch scored."""
     query = (
         select(JobResultRow.scores).join(Job, Job.id == JobResultRow.job_id).where(Job.batch_id == batch_id)
     )
     return {score["label"] for scores in session.scalars(query) for score in scores}
+
+
+def models_asked(session: Session, batch_id: uuid.UUID) -> set[str | None]:
+    """The names of the models the batch's jobs asked for (None: older than named models)."""
+    return set(session.scalars(select(Job.model).where(Job.batch_id == batch_id).distinct()))
 
 
 def iter_finished_jobs(session: Session, batch_id: uuid.UUID, *, page: int = 500) -> Iterator[Job]:

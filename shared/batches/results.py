@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from sqlalchemy.orm import Session
 
 from shared.batches import repository
+from shared.config import get_settings
 from shared.db import get_sessionmaker
 from shared.jobs.repository import served_models
 from shared.models import Batch, Job, JobResultRow
 from shared.schemas.jobs import JobRead
+from shared.schemas.results import MFCC_COEFFICIENTS, AcousticFeatures
 
 FIXED_COLUMNS = ["file", "job_id", "status", "dominant_label", "dominant_score"]
 TRAILING_COLUMNS = [
@@ -27,24 +29,40 @@ TRAILING_COLUMNS = [
     "low_confidence",
     "arousal",
     "valence",
+    # The name of the model that scored it (EMOQ_MODELS); empty for results stored before names (0011).
+    "model",
 ]
+# The whole recording's acoustic features, after the rest, when the batch asked for them.
+FEATURE_SCALARS = [name for name in AcousticFeatures.model_fields if name != "mfcc"]
+FEATURE_COLUMNS = [f"feature_{name}" for name in FEATURE_SCALARS] + [
+    f"feature_mfcc{i}" for i in range(MFCC_COEFFICIENTS)
+]
+# The utterances' text, joined; empty unless the job was sent with transcribe=true (revision 0010).
+# Last, so the free text never shifts the columns a spreadsheet reads by position.
+TRANSCRIPT_COLUMN = "transcript"
 
 
 def csv_labels(session: Session, batch: Batch) -> list[str]:
     """One column per label of every model involved, sorted, so the header never depends on outcomes.
 
     The models involved are those that scored the batch's jobs and, while jobs are still to come or
-    none was scored, those the workers serve now.
+    none was scored, what the workers serving the model the batch asked for report now.
     """
     labels = repository.result_labels(session, batch.id)
     if batch.finished_at is None or not labels:
-        labels.update(label for model in served_models(session) for label in model.labels)
+        default = get_settings().default_model
+        asked = {name or default for name in repository.models_asked(session, batch.id)}
+        labels.update(
+            label for model in served_models(session) if model.name in asked for label in model.labels
+        )
     return sorted(labels)
 
 
 def as_csv(session: Session, batch: Batch) -> Iterator[str]:
     """The CSV, its header fixed now from the request's session; rows stream through their own."""
-    return _csv_rows(batch.id, csv_labels(session, batch))
+    return _csv_rows(
+        batch.id, csv_labels(session, batch), features=repository.asked_for_features(session, batch.id)
+    )
 
 
 def as_ndjson(batch: Batch) -> Iterator[str]:
@@ -68,7 +86,7 @@ def _finished_jobs(batch_id: uuid.UUID) -> Iterator[Job]:
         yield from repository.iter_finished_jobs(session, batch_id)
 
 
-def _csv_rows(batch_id: uuid.UUID, labels: list[str]) -> Iterator[str]:
+def _csv_rows(batch_id: uuid.UUID, labels: list[str], *, features: bool) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -78,7 +96,8 @@ def _csv_rows(batch_id: uuid.UUID, labels: list[str]) -> Iterator[str]:
         buffer.truncate()
         return text
 
-    writer.writerow([*FIXED_COLUMNS, *labels, *TRAILING_COLUMNS])
+    features_header = FEATURE_COLUMNS if features else []
+    writer.writerow([*FIXED_COLUMNS, *labels, *TRAILING_COLUMNS, *features_header, TRANSCRIPT_COLUMN])
     yield flush()
     for job in _finished_jobs(batch_id):
         result = job.result if job.status == "succeeded" else None
@@ -96,6 +115,9 @@ def _csv_rows(batch_id: uuid.UUID, labels: list[str]) -> Iterator[str]:
                 _seconds(job.declared_duration_s),
                 _flag(job.truncated),
                 *_interpretation(result),
+                (result.model_name if result else None) or "",
+                *(_features(result) if features else []),
+                _transcript(result),
             ]
         )
         yield flush()
@@ -110,6 +132,22 @@ def _interpretation(result: JobResultRow | None) -> list[str]:
         _score(affect.get("arousal")),
         _score(affect.get("valence")),
     ]
+
+
+def _features(result: JobResultRow | None) -> list[str]:
+    measured = (result.features if result else None) or {}
+    mfcc = measured.get("mfcc") or []
+    return [_number(measured.get(name)) for name in FEATURE_SCALARS] + [
+        _number(mfcc[i] if i < len(mfcc) else None) for i in range(MFCC_COEFFICIENTS)
+    ]
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _transcript(result: JobResultRow | None) -> str:
+    return " ".join(utterance["text"] for utterance in (result.utterances if result else None) or [])
 
 
 def _score(value: float | None) -> str:

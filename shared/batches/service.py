@@ -25,6 +25,9 @@ class NewBatch:
     jobs: list[intake.NewJob]
     webhook_url: str | None
     metadata: dict[str, Any] | None
+    model: str  # every job of a batch is for one model
+    with_features: bool = False
+    transcribe: bool = False
 
 
 def create_batch(

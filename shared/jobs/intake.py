@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from shared.audio import AudioInfo
 from shared.auth.caller import Caller
+from shared.config import get_settings
 from shared.db import after_commit
 from shared.errors import Conflict, EmoQError, NotFound
 from shared.jobs import metrics, repository
@@ -41,9 +42,12 @@ class NewJob:
     error: EmoQError | None = None
     metadata: dict[str, Any] | None = None
     webhook_url: str | None = None
+    with_features: bool = False
+    transcribe: bool = False
     idempotency_key: str | None = None
     batch_id: uuid.UUID | None = None
     position: int | None = None
+    model: str | None = None  # a name of EMOQ_MODELS, checked by the API; None: the default model
 
 
 def create_job(session: Session, caller: Caller, new: NewJob) -> tuple[Job, bool]:
@@ -69,7 +73,7 @@ def create_job(session: Session, caller: Caller, new: NewJob) -> tuple[Job, bool
             raise
         return _replay(existing, new), False
     if new.error is None:
-        enqueue_analysis(session, job.id, bulk=new.batch_id is not None)
+        enqueue_analysis(session, job.id, model=job.model, bulk=new.batch_id is not None)
     _note_accepted(session, job)
     return job, True
 
@@ -78,7 +82,7 @@ def add_batch_job(session: Session, caller: Caller, new: NewJob) -> Job:
     """One job of a batch: admitted together with its batch, and without an idempotency key."""
     job = repository.add(session, _job_row(new, caller))
     if new.error is None:
-        enqueue_analysis(session, job.id, bulk=True)
+        enqueue_analysis(session, job.id, model=job.model, bulk=True)
     _note_accepted(session, job)
     return job
 
@@ -117,7 +121,10 @@ def _job_row(new: NewJob, caller: Caller) -> Job:
         channels=info.channels if info else None,
         client_metadata=new.metadata,
         webhook_url=new.webhook_url,
+        with_features=new.with_features,
+        transcribe=new.transcribe,
         idempotency_key=new.idempotency_key,
+        model=new.model or get_settings().default_model,
         audio_key=None if failed else storage_key(new.id),
         error_code=new.error.code if failed else None,
         error_message=new.error.message if failed else None,

@@ -59,18 +59,27 @@ class ClaimedJob:
     audio_key: str | None
     duration_s: float | None
     declared_duration_s: float | None
+    with_features: bool = False
+    transcribe: bool = False
 
 
-def claim_queued(session: Session, *, owner: str, lease_seconds: int, limit: int) -> list[ClaimedJob]:
-    """Queued jobs taken in one round trip to fill forward passes alongside those this owner holds.
-    Their own broker messages, when they arrive, find them held (or finished) and are dropped."""
-    rows = repository.claim_queued(session, owner=owner, lease_seconds=lease_seconds, limit=limit)
+def claim_queued(
+    session: Session, *, model: str, owner: str, lease_seconds: int, limit: int
+) -> list[ClaimedJob]:
+    """Queued jobs of ``model`` taken in one round trip to fill forward passes alongside those this owner
+    holds (of the same model). Their own broker messages, when they arrive, find them held (or finished)
+    and are dropped."""
+    rows = repository.claim_queued(
+        session, model=model, owner=owner, lease_seconds=lease_seconds, limit=limit
+    )
     return [
         ClaimedJob(
             id=row.id,
             audio_key=row.audio_key,
             duration_s=row.duration_s,
             declared_duration_s=row.declared_duration_s,
+            with_features=row.with_features,
+            transcribe=row.transcribe,
         )
         for row in rows
     ]
@@ -132,7 +141,8 @@ def release_job(session: Session, job_id: uuid.UUID, owner: str, *, resend: bool
         return False
     if resend:
         job = repository.get(session, job_id)
-        enqueue_analysis(session, job_id, bulk=job is not None and job.batch_id is not None)
+        if job is not None:
+            enqueue_analysis(session, job_id, model=job.model, bulk=job.batch_id is not None)
     return True
 
 
@@ -165,6 +175,7 @@ def record_result(
         session,
         JobResultRow(
             job_id=job_id,
+            model_name=result.model.name,
             model_id=result.model.id,
             model_revision=result.model.revision,
             model_precision=result.model.precision,
@@ -176,6 +187,12 @@ def record_result(
             low_confidence=result.low_confidence,
             episodes=[e.model_dump() for e in result.episodes] if result.episodes is not None else None,
             affect=result.affect.model_dump() if result.affect else None,
+            features=result.features.model_dump() if result.features else None,
+            utterances=(
+                [u.model_dump(exclude_none=True) for u in result.utterances]
+                if result.utterances is not None
+                else None
+            ),
         ),
     )
     return True

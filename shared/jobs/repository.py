@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session, selectinload
 
 from shared.auth.caller import Caller, owned_by
+from shared.config import get_settings
 from shared.models import FINAL_STATUSES, Job, JobResultRow, JobStatus, ServedModel
 from shared.models.base import utcnow
 
@@ -138,15 +139,28 @@ def claim(session: Session, job_id: uuid.UUID, *, owner: str, lease_seconds: int
     return result.rowcount == 1
 
 
-def claim_queued(session: Session, *, owner: str, lease_seconds: int, limit: int) -> list[Job]:
-    """Take up to ``limit`` queued jobs in one statement: single jobs before those of batches, oldest
-    first. Only jobs whose audio is already stored: a download would hold up every job it shares passes
+def asking_for(model: str) -> ColumnElement[bool]:
+    """The jobs of this model; those older than named models (no name) are the default model's."""
+    if model == get_settings().default_model:
+        return or_(Job.model == model, Job.model.is_(None))
+    return Job.model == model
+
+
+def claim_queued(session: Session, *, model: str, owner: str, lease_seconds: int, limit: int) -> list[Job]:
+    """Take up to ``limit`` queued jobs of ``model`` in one statement: single jobs before those of
+    batches, oldest first. Only jobs whose audio is already stored: a download would hold up every job it shares passes
     with, so jobs given by URL run from their own message. On PostgreSQL, rows another worker is
     claiming at the same moment are skipped, not waited for; SQLite has one writer at a time anyway.
-    Returns the claimed rows' id, audio_key, duration_s and declared_duration_s."""
+    Returns the claimed rows' id, audio_key, duration_s, declared_duration_s, with_features and
+    transcribe."""
     candidates = (
         select(Job.id)
-        .where(Job.status == JobStatus.QUEUED, Job.audio_url.is_(None), Job.audio_key.is_not(None))
+        .where(
+            Job.status == JobStatus.QUEUED,
+            asking_for(model),
+            Job.audio_url.is_(None),
+            Job.audio_key.is_not(None),
+        )
         .order_by(Job.batch_id.is_not(None), func.coalesce(Job.enqueued_at, Job.created_at))
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -157,7 +171,14 @@ def claim_queued(session: Session, *, owner: str, lease_seconds: int, limit: int
         update(Job)
         .where(Job.id == candidates.c.id, Job.status == JobStatus.QUEUED)
         .values(_claimed_by(owner, lease_seconds))
-        .returning(Job.id, Job.audio_key, Job.duration_s, Job.declared_duration_s)
+        .returning(
+            Job.id,
+            Job.audio_key,
+            Job.duration_s,
+            Job.declared_duration_s,
+            Job.with_features,
+            Job.transcribe,
+        )
         .execution_options(synchronize_session=False)
     )
     return list(claimed.all())
@@ -215,7 +236,13 @@ def record_served_model(session: Session, model: ServedModel) -> None:
 
 
 def served_models(session: Session) -> list[ServedModel]:
+    """What workers reported, the most recently started first."""
     return list(session.scalars(select(ServedModel).order_by(ServedModel.last_seen_at.desc())))
+
+
+def model_of(session: Session, job_id: uuid.UUID) -> str | None:
+    """The name of the model the job asked for; None if it is gone or older than named models."""
+    return session.scalar(select(Job.model).where(Job.id == job_id))
 
 
 def count_by_status(session: Session) -> dict[str, int]:

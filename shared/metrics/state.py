@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from shared.broker import Queue
+from shared.broker import all_queues
+from shared.config import get_settings
 from shared.db import session_scope
 from shared.jobs import repository
 from shared.models import JobStatus
@@ -71,6 +72,6 @@ def _queue_depth() -> Metric:
         "Messages waiting in each broker queue, not yet taken by a worker",
         labels=["queue"],
     )
-    for queue, count in waiting_messages(list(Queue)).items():
-        depth.add_metric([queue.value], count)
+    for queue, count in waiting_messages(all_queues(get_settings())).items():
+        depth.add_metric([queue], count)
     return depth

@@ -3,6 +3,7 @@
 from shared.models.api_key import ApiKey
 from shared.models.base import Base
 from shared.models.batch import Batch
+from shared.models.dataset import Dataset, DatasetClip, DatasetStatus
 from shared.models.job import FINAL_STATUSES, Job, JobStatus
 from shared.models.result import JobResultRow
 from shared.models.served_model import ServedModel
@@ -13,6 +14,9 @@ __all__ = [
     "ApiKey",
     "Base",
     "Batch",
+    "Dataset",
+    "DatasetClip",
+    "DatasetStatus",
     "DeliveryStatus",
     "EventType",
     "Job",

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -78,8 +79,16 @@ class Job(Base):
     channels: Mapped[int | None] = mapped_column(Integer)
     client_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON)
     webhook_url: Mapped[str | None] = mapped_column(String(2048))
+    # Asked for acoustic features (pitch, loudness, ...) besides the emotions.
+    with_features: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Asked for a transcript with emotions (transcribe=true): the worker runs the speech recogniser too.
+    transcribe: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Unique per owner, see the constraints below.
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
+
+    # The name (EMOQ_MODELS) of the model asked for; None on jobs older than named models, which the
+    # default model serves.
+    model: Mapped[str | None] = mapped_column(String(32))
 
     # Where the audio lives while it is needed; cleared once it is deleted.
     audio_key: Mapped[str | None] = mapped_column(String(255))

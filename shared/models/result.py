@@ -22,6 +22,8 @@ class JobResultRow(Base):
         Uuid, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The name it was served under (EMOQ_MODELS), as the worker that scored it wrote; None before names.
+    model_name: Mapped[str | None] = mapped_column(String(32))
     model_id: Mapped[str] = mapped_column(String(255))
     model_revision: Mapped[str] = mapped_column(String(64))
     model_precision: Mapped[str] = mapped_column(String(8), server_default="fp32")
@@ -34,5 +36,10 @@ class JobResultRow(Base):
     low_confidence: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     episodes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     affect: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The whole recording's acoustic features when its job asked for them (revision 0009); each segment's
+    # are inside ``segments``.
+    features: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Only for jobs sent with transcribe=true (revision 0010); null otherwise.
+    utterances: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
 
     job: Mapped[Job] = relationship(back_populates="result")

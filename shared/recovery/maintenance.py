@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from shared.broker import Queue
+from shared.broker import analysis_queue
 from shared.config import Settings
 from shared.db import session_scope
 from shared.models.base import utcnow
@@ -26,7 +26,7 @@ SWEEP_LIMIT = 500
 class Reconciled:
     failed: int = 0
     requeued: int = 0
-    resent: dict[Queue, int] = field(default_factory=dict)
+    resent: dict[str, int] = field(default_factory=dict)  # per queue name
 
     def __bool__(self) -> bool:
         return bool(self.failed or self.requeued or any(self.resent.values()))
@@ -46,7 +46,12 @@ def reconcile_jobs(settings: Settings, storage: Storage) -> Reconciled:
         if outcome is not Recovery.NONE:
             log.warning("abandoned job recovered", extra={"job_id": str(job.id), "outcome": outcome.value})
 
-    queues = {Queue.INFERENCE: False, Queue.BULK: True}
+    # Every model's pair of queues: each job is sent again to the queue of the model it asked for.
+    queues = {
+        analysis_queue(model, bulk=bulk): (model, bulk)
+        for model in settings.model_names
+        for bulk in (False, True)
+    }
     try:
         waiting = waiting_messages(list(queues))
     except Exception:
@@ -54,10 +59,11 @@ def reconcile_jobs(settings: Settings, storage: Storage) -> Reconciled:
         log.warning("broker unreachable; lost messages are looked for on the next sweep", exc_info=True)
         return report
     stale_before = utcnow() - timedelta(seconds=settings.requeue_after_seconds)
-    for queue, bulk in queues.items():
+    for queue, (model, bulk) in queues.items():
         with session_scope() as session:
             sent = service.resend_lost(
                 session,
+                model=model,
                 bulk=bulk,
                 waiting_messages=waiting[queue],
                 stale_before=stale_before,
@@ -67,7 +73,7 @@ def reconcile_jobs(settings: Settings, storage: Storage) -> Reconciled:
         if sent:
             log.warning(
                 "queued jobs sent again: the broker held fewer messages than queued jobs",
-                extra={"queue": queue.value, "count": len(sent), "waiting": waiting[queue]},
+                extra={"queue": queue, "count": len(sent), "waiting": waiting[queue]},
             )
     return report
 
@@ -77,11 +83,13 @@ class PurgeReport:
     audio: int = 0
     jobs: int = 0
     batches: int = 0
+    datasets: int = 0
 
 
 def purge_expired(settings: Settings, storage: Storage) -> PurgeReport:
     """Audio past ``audio_retention_seconds`` (when set; at 0 it went when its job ended) and finished work
-    past ``result_retention_days`` (0 keeps it forever), a bounded transaction at a time until none is left."""
+    past ``result_retention_days`` (0 keeps it forever), datasets included, a bounded transaction at a
+    time until none is left."""
     report = PurgeReport()
     now = utcnow()
     if settings.audio_retention_seconds > 0:
@@ -102,5 +110,13 @@ def purge_expired(settings: Settings, storage: Storage) -> PurgeReport:
             report.jobs += purged.jobs
             report.batches += purged.batches
             if not purged:
+                break
+        while True:
+            with session_scope() as session:
+                count = retention.purge_datasets(
+                    session, storage, created_before=ended_before, limit=SWEEP_LIMIT
+                )
+            report.datasets += count
+            if count < SWEEP_LIMIT:
                 break
     return report

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from shared.jobs.repository import asking_for
 from shared.models import FINAL_STATUSES, Batch, Job, JobStatus
 from shared.models.base import utcnow
 
@@ -20,6 +21,7 @@ class AbandonedJob:
     id: uuid.UUID
     attempts: int
     bulk: bool
+    model: str | None
 
 
 def _abandoned(now: datetime) -> ColumnElement[bool]:
@@ -32,13 +34,14 @@ def _in_queue(*, bulk: bool) -> ColumnElement[bool]:
 
 def abandoned_jobs(session: Session, *, now: datetime, limit: int) -> list[AbandonedJob]:
     query = (
-        select(Job.id, Job.attempts, Job.batch_id)
+        select(Job.id, Job.attempts, Job.batch_id, Job.model)
         .where(_abandoned(now))
         .order_by(Job.lease_expires_at)
         .limit(limit)
     )
     return [
-        AbandonedJob(id, attempts, batch_id is not None) for id, attempts, batch_id in session.execute(query)
+        AbandonedJob(id, attempts, batch_id is not None, model)
+        for id, attempts, batch_id, model in session.execute(query)
     ]
 
 
@@ -84,21 +87,26 @@ def requeue_if_abandoned(session: Session, job_id: uuid.UUID, *, max_attempts: i
     return result.rowcount == 1
 
 
-def _stale(before: datetime, *, bulk: bool) -> ColumnElement[bool]:
+def _stale(before: datetime, *, model: str, bulk: bool) -> ColumnElement[bool]:
     # A job handed back before enqueued_at existed has none; its creation time stands in.
     enqueued = func.coalesce(Job.enqueued_at, Job.created_at)
-    return (Job.status == JobStatus.QUEUED) & (enqueued < before) & _in_queue(bulk=bulk)
+    return (Job.status == JobStatus.QUEUED) & (enqueued < before) & asking_for(model) & _in_queue(bulk=bulk)
 
 
-def count_queued(session: Session, *, bulk: bool) -> int:
-    query = select(func.count()).where(Job.status == JobStatus.QUEUED, _in_queue(bulk=bulk))
+def count_queued(session: Session, *, model: str, bulk: bool) -> int:
+    """Queued jobs that should each have a message in the queue of ``model`` and ``bulk``."""
+    query = select(func.count()).where(
+        Job.status == JobStatus.QUEUED, asking_for(model), _in_queue(bulk=bulk)
+    )
     return session.scalar(query) or 0
 
 
-def oldest_stale_queued(session: Session, *, before: datetime, bulk: bool, limit: int) -> list[uuid.UUID]:
+def oldest_stale_queued(
+    session: Session, *, before: datetime, model: str, bulk: bool, limit: int
+) -> list[uuid.UUID]:
     query = (
         select(Job.id)
-        .where(_stale(before, bulk=bulk))
+        .where(_stale(before, model=model, bulk=bulk))
         .order_by(func.coalesce(Job.enqueued_at, Job.created_at), Job.id)
         .limit(limit)
     )

@@ -9,6 +9,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from shared.datasets import repository as datasets
+from shared.datasets.service import delete_datasets
 from shared.lifecycle.ending import delete_audio_after_commit
 from shared.recovery import repository
 from shared.storage import Storage
@@ -46,3 +48,10 @@ def purge_finished(session: Session, storage: Storage, *, ended_before: datetime
     for key in keys:
         delete_audio_after_commit(session, storage, key)
     return Purged(jobs=deleted_jobs, batches=deleted_batches)
+
+
+def purge_datasets(session: Session, storage: Storage, *, created_before: datetime, limit: int) -> int:
+    """Delete datasets uploaded before ``created_before`` with their stored clips; returns how many. A
+    dataset is finished work from the moment it is stored, so it keeps as long as a finished job does."""
+    expired = datasets.created_before(session, created_before, limit=limit)
+    return delete_datasets(session, storage, expired) if expired else 0

@@ -38,7 +38,7 @@ def recover_abandoned(
         return Recovery.FAILED if failed else Recovery.NONE
     if not repository.requeue_if_abandoned(session, job.id, max_attempts=max_attempts):
         return Recovery.NONE
-    enqueue_analysis(session, job.id, bulk=job.bulk)
+    enqueue_analysis(session, job.id, model=job.model, bulk=job.bulk)
     return Recovery.REQUEUED
 
 
@@ -58,9 +58,16 @@ def fail_if_exhausted(session: Session, storage: Storage, job_id: uuid.UUID, *, 
 
 
 def resend_lost(
-    session: Session, *, bulk: bool, waiting_messages: int, stale_before: datetime, limit: int
+    session: Session,
+    *,
+    model: str,
+    bulk: bool,
+    waiting_messages: int,
+    stale_before: datetime,
+    limit: int,
 ) -> list[uuid.UUID]:
-    """Send again the oldest jobs queued since before ``stale_before``, as many as the broker is short of.
+    """Send again the oldest jobs of one queue (``model``'s, single or ``bulk``) queued since before
+    ``stale_before``, as many as the broker is short of.
 
     Every queued job should have a message waiting; when the queue holds fewer messages than there are
     queued jobs, at least that many were lost (a broker restarted empty, a send failed). Which ones is
@@ -68,13 +75,13 @@ def resend_lost(
     reached. A healthy backlog, however deep, has a message per job and nothing is sent again; a
     duplicate that slips through is dropped by the claim.
     """
-    missing = repository.count_queued(session, bulk=bulk) - waiting_messages
+    missing = repository.count_queued(session, model=model, bulk=bulk) - waiting_messages
     if missing <= 0:
         return []
     candidates = repository.oldest_stale_queued(
-        session, before=stale_before, bulk=bulk, limit=min(missing, limit)
+        session, before=stale_before, model=model, bulk=bulk, limit=min(missing, limit)
     )
     sent = repository.mark_enqueued(session, candidates)
     for job_id in sent:
-        enqueue_analysis(session, job_id, bulk=bulk)
+        enqueue_analysis(session, job_id, model=model, bulk=bulk)
     return sent

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.schemas.results import Episode, Score, Segment
+from shared.results.weighting import weighted_scores
+from shared.schemas.results import Episode, Segment
 
 
 @dataclass
@@ -74,18 +75,7 @@ def _challenges(segment: Segment, label: str, margin: float) -> bool:
 
 def _episode(stretch: _Stretch, end_s: float | None) -> Episode:
     """Mean scores weighted by window length; an episode ended by a switch ends where the next starts."""
-    totals: dict[str, float] = {}
-    weight = 0.0
-    for window in stretch.windows:
-        length = window.end_s - window.start_s
-        weight += length
-        for score in window.scores or []:
-            totals[score.label] = totals.get(score.label, 0.0) + score.score * length
-    means = sorted(
-        (Score(label=label, score=min(1.0, total / weight)) for label, total in totals.items()),
-        key=lambda score: score.score,
-        reverse=True,
-    )
+    means = weighted_scores((window, window.end_s - window.start_s) for window in stretch.windows)
     start_s = stretch.windows[0].start_s
     return Episode(
         start_s=start_s,

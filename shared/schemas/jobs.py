@@ -11,6 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.models import Job, JobStatus
 from shared.schemas.results import JobResult, ModelRef
 
+FEATURES_DESCRIPTION = (
+    "Also measure acoustic features: pitch, loudness, speaking rate, spectral centroid, MFCCs"
+)
+
 
 class JobFromUrl(BaseModel):
     """A job given as a JSON body: the worker fetches the audio from ``audio_url``."""
@@ -18,6 +22,9 @@ class JobFromUrl(BaseModel):
     audio_url: str = Field(max_length=2048)
     metadata: dict[str, Any] | None = None
     webhook_url: str | None = None
+    model: str | None = Field(default=None, description="A name from GET /v1/models; default: the first")
+    features: bool = Field(default=False, description=FEATURES_DESCRIPTION)
+    transcribe: bool = Field(default=False, description="Also transcribe the speech, with its emotion")
 
 
 class InputInfo(BaseModel):
@@ -60,6 +67,10 @@ class JobRead(BaseModel):
     input: InputInfo
     metadata: dict[str, Any] | None
     webhook_url: str | None
+    model: str | None = Field(
+        default=None, description="The name of the model asked for (`model=`); null on older jobs"
+    )
+    features: bool = Field(description="Whether acoustic features were asked for")
     result: JobResult | None = None
     error: ErrorInfo | None = None
 
@@ -69,7 +80,12 @@ class JobRead(BaseModel):
         if job.status == JobStatus.SUCCEEDED and job.result is not None:
             row = job.result
             result = JobResult(
-                model=ModelRef(id=row.model_id, revision=row.model_revision, precision=row.model_precision),
+                model=ModelRef(
+                    name=row.model_name,
+                    id=row.model_id,
+                    revision=row.model_revision,
+                    precision=row.model_precision,
+                ),
                 dominant={"label": row.dominant_label, "score": row.dominant_score},
                 scores=row.scores,
                 segments=row.segments if with_segments else [],
@@ -77,6 +93,8 @@ class JobRead(BaseModel):
                 low_confidence=row.low_confidence,
                 episodes=row.episodes,
                 affect=row.affect,
+                features=row.features,
+                utterances=row.utterances,
             )
         return cls(
             id=job.id,
@@ -103,6 +121,8 @@ class JobRead(BaseModel):
             ),
             metadata=job.client_metadata,
             webhook_url=job.webhook_url,
+            model=job.model,
+            features=job.with_features,
             result=result,
             error=ErrorInfo(code=job.error_code, message=job.error_message or "") if job.error_code else None,
         )
@@ -113,16 +133,35 @@ class JobPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
 
+class LabelDisplay(BaseModel):
+    """How a label is shown: defaults for common emotions, overridable in the model's config."""
+
+    color: str = Field(description="A CSS colour, #rrggbb")
+    emoji: str | None = None
+    mood: str | None = Field(default=None, description="A music mood that goes with the emotion")
+
+
 class ModelInfo(BaseModel):
-    id: str
-    revision: str
-    labels: list[str]
-    sample_rate: int
-    window_seconds: float
-    hop_seconds: float
-    device: str
-    last_seen_at: datetime
+    name: str = Field(description="What `model=` at submit asks for")
+    default: bool = Field(description="Used when a submission names no model")
+    served: bool = Field(description="A worker serving it has started (and reported what it loaded)")
+    id: str | None = None
+    revision: str | None = None
+    precision: str | None = None
+    labels: list[str] = Field(default_factory=list)
+    display: dict[str, LabelDisplay] = Field(
+        default_factory=dict, description="Per label: colour, emoji and music mood"
+    )
+    sample_rate: int | None = None
+    window_seconds: float | None = None
+    hop_seconds: float | None = None
+    device: str | None = None
+    last_seen_at: datetime | None = None
 
 
 class ModelList(BaseModel):
     models: list[ModelInfo]
+    transcription: bool = Field(
+        default=False,
+        description="Whether jobs may ask for a transcript (transcribe=true): EMOQ_ASR_MODEL is set",
+    )

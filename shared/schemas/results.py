@@ -6,6 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+# How many MFCCs a result's features average (c0 to c12); fixed, so the CSV's columns are too.
+MFCC_COEFFICIENTS = 13
+
 
 class Score(BaseModel):
     label: str
@@ -19,6 +22,35 @@ class Confidence(BaseModel):
     margin: float = Field(ge=0.0, le=1.0, description="The dominant score minus the second one")
 
 
+class AcousticFeatures(BaseModel):
+    """How the voice sounds over a span (the whole recording, or one segment), measured from the decoded
+    audio as recorded, every 10 ms; see docs/results.md for each measure's exact definition."""
+
+    pitch_median_hz: float | None = Field(
+        default=None, description="Median f0 of the voiced frames; null if none"
+    )
+    pitch_low_hz: float | None = Field(default=None, description="5th percentile of the voiced frames' f0")
+    pitch_high_hz: float | None = Field(default=None, description="95th percentile of the voiced frames' f0")
+    pitch_range_st: float | None = Field(
+        default=None, description="From pitch_low_hz to pitch_high_hz, in semitones"
+    )
+    voiced_share: float = Field(ge=0.0, le=1.0, description="The share of 10 ms frames that are voiced")
+    loudness_dbfs: float | None = Field(default=None, description="RMS level of the span, dB re full scale")
+    loudness_range_db: float | None = Field(
+        default=None,
+        description="10th to 95th percentile of the 40 ms frame levels above the silence threshold",
+    )
+    syllable_rate: float | None = Field(
+        default=None, description="Syllable nuclei per second, a speaking-rate proxy"
+    )
+    spectral_centroid_hz: float | None = Field(
+        default=None, description="Mean spectral centroid of the non-silent frames"
+    )
+    mfcc: list[float] | None = Field(
+        default=None, description=f"Means of MFCCs c0 to c{MFCC_COEFFICIENTS - 1} over the non-silent frames"
+    )
+
+
 class Segment(BaseModel):
     """One analysis window of a recording. Near-silent windows are marked and carry no scores."""
 
@@ -29,6 +61,7 @@ class Segment(BaseModel):
     scores: list[Score] | None = None
     confidence: Confidence | None = None
     low_confidence: bool | None = None
+    features: AcousticFeatures | None = None
 
 
 class Episode(BaseModel):
@@ -39,6 +72,17 @@ class Episode(BaseModel):
     dominant: Score = Field(description="The episode's emotion and its mean score over the episode")
     scores: list[Score]
     windows: int = Field(ge=1, description="How many analysis windows the episode merges")
+
+
+class Utterance(BaseModel):
+    """A stretch of speech as the speech recogniser timed it, with the emotion of the windows it
+    overlaps (their scores weighted by overlap); no scores where it overlaps only silent windows."""
+
+    start_s: float = Field(ge=0.0)
+    end_s: float = Field(ge=0.0)
+    text: str
+    dominant: Score | None = None
+    scores: list[Score] | None = None
 
 
 class Affect(BaseModel):
@@ -61,9 +105,18 @@ class Classification(BaseModel):
     low_confidence: bool | None = None
     episodes: list[Episode] | None = None
     affect: Affect | None = None
+    features: AcousticFeatures | None = Field(
+        default=None, description="Acoustic features of the whole recording; only when asked for"
+    )
+    utterances: list[Utterance] | None = Field(
+        default=None, description="What was said, with its emotion; only for jobs sent with transcribe=true"
+    )
 
 
 class ModelRef(BaseModel):
+    name: str | None = Field(
+        default=None, description="The name it is served under (`model=`); null on older results"
+    )
     id: str
     revision: str
     precision: str = Field(default="fp32", description="fp32, bf16, fp16 or int8: the arithmetic it ran at")

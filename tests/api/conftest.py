@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from shared.auth import service as keys
+from shared.catalog.display import display_for
+from shared.catalog.names import DEFAULT_NAME
 from shared.config import Settings
 from shared.db import session_scope
 from shared.jobs.repository import record_served_model
@@ -65,18 +67,21 @@ def queued_messages(settings: Settings) -> list[Path]:
     return [p for p in folder.iterdir() if p.is_file()] if folder.exists() else []
 
 
-def announce_served_model(labels: list[str]) -> None:
+def announce_served_model(labels: list[str], *, name: str = DEFAULT_NAME, model_id: str = "m") -> None:
     """What a worker records when its model has loaded (worker.runtime), without loading one."""
     with session_scope() as session:
         record_served_model(
             session,
             ServedModel(
-                model_id="m",
+                name=name,
+                model_id=model_id,
                 revision="r1",
                 labels=labels,
                 sample_rate=16000,
                 window_seconds=2.0,
                 hop_seconds=1.0,
                 device="cpu",
+                precision="fp32",
+                display={label: shown.model_dump() for label, shown in display_for(labels).items()},
             ),
         )

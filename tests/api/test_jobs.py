@@ -218,7 +218,7 @@ def test_list_filters_and_paginates_newest_first(client: TestClient, tone_wav: P
 def test_health_readiness_models_and_docs(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     waiting = client.get("/readyz")
-    assert client.get("/v1/models").json() == {"models": []}
+    [unserved] = client.get("/v1/models").json()["models"]
     announce_served_model(["angry", "happy"])
     ready = client.get("/readyz")
 
@@ -230,6 +230,14 @@ def test_health_readiness_models_and_docs(client: TestClient) -> None:
     }
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "model": "ok"}
+    assert (unserved["name"], unserved["default"], unserved["served"], unserved["labels"]) == (
+        "default",
+        True,
+        False,
+        [],
+    )
+    [served] = client.get("/v1/models").json()["models"]
+    assert (served["served"], served["labels"]) == (True, ["angry", "happy"])
     spec = client.get("/openapi.json").json()
     assert "multipart/form-data" in spec["paths"]["/v1/jobs"]["post"]["requestBody"]["content"]
     assert client.get("/docs").status_code == 200

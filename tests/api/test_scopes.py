@@ -40,6 +40,13 @@ def test_a_read_only_key_reads_and_is_refused_everything_else(secured_client: Te
     assert_refused(secured_client.post("/v1/batches", json={"audio_urls": []}, headers=reader), "jobs:write")
     assert_refused(secured_client.get("/v1/webhook-secret", headers=reader), "admin")
     assert_refused(secured_client.post("/v1/webhook-secret/rotate", headers=reader), "admin")
+    dataset = f"/v1/datasets/{uuid.uuid4()}"
+    assert secured_client.get("/v1/datasets", headers=reader).status_code == 200
+    assert secured_client.get(dataset, headers=reader).status_code == 404
+    assert_refused(
+        secured_client.post("/v1/datasets", files={"archive": b"PK"}, headers=reader), "jobs:write"
+    )
+    assert_refused(secured_client.delete(dataset, headers=reader), "jobs:write")
 
 
 def test_a_write_only_key_submits_but_cannot_read(secured_client: TestClient) -> None:

@@ -13,7 +13,10 @@ from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
 from cli import train as command
 from tests.model_factory import save_tiny_checkpoint
+from worker.evaluation.runner import evaluate
+from worker.evaluation.scope import resolve_scope
 from worker.inference import AudioClassifier
+from worker.training.manifest import read_manifest
 from worker.training.validation import clip_probabilities
 
 RATE = 16000
@@ -56,13 +59,14 @@ def run_train(argv: list[str]) -> int:
     return args.handler(args)
 
 
-def tiny_train(manifest: Path, output: Path, *extra: str) -> int:
+def tiny_train(
+    manifest: Path, output: Path, *extra: str, held_out: tuple[str, ...] = ("--test-speakers", "s4")
+) -> int:
     overrides = [
         item for key, value in TINY.items() for item in ("--config-override", f"{key}={json.dumps(value)}")
     ]
     fixed = [
-        "--test-speakers",
-        "s4",
+        *held_out,
         "--epochs",
         "1",
         "--batch-size",
@@ -228,3 +232,63 @@ def test_conditioning_is_stored_in_the_checkpoint_and_applied_to_training_clips(
     assert len(decoded.waveforms[0]) < 1.2 * RATE and np.max(np.abs(decoded.waveforms[0])) == pytest.approx(
         1.0
     )
+
+
+def test_cross_validation_scores_every_fold_on_speakers_it_never_heard(corpus: Path, tmp_path: Path) -> None:
+    folds = ("--fold", "s1,s2", "--fold", "s3,s4")
+    assert tiny_train(corpus, tmp_path / "cv", held_out=folds) == 0
+
+    summary = json.loads((tmp_path / "cv" / "crossval.json").read_text())
+    assert [fold["speakers"] for fold in summary["folds"]] == [["s1", "s2"], ["s3", "s4"]]
+    for k, fold in enumerate(summary["folds"], start=1):
+        card = (tmp_path / "cv" / f"fold-{k}" / "README.md").read_text()
+        held = ", ".join(fold["speakers"])
+        assert f"| test | {held} | 12 |" in card and "| validation | - | 0 |" in card
+        assert sorted(fold["per_speaker_uar"]) == fold["speakers"] and fold["n"] == 12
+        # Each fold's checkpoint is scored as the service scores it: `emoq evaluate` gives the same UAR.
+        classifier = AudioClassifier.load(fold["checkpoint"], device="cpu")
+        clips = [c for c in read_manifest(corpus) if c.speaker in fold["speakers"]]
+        alone = evaluate(
+            classifier,
+            clips,
+            resolve_scope(classifier.labels, classifier.labels, None),
+            max_seconds=60.0,
+            progress=False,
+        )
+        assert fold["uar"] == pytest.approx(alone.metrics.uar)
+    uars = [fold["uar"] for fold in summary["folds"]]
+    assert summary["uar_mean"] == pytest.approx(np.mean(uars))
+    assert summary["uar_std"] == pytest.approx(np.std(uars, ddof=1))
+    assert summary["uar_min"] == min(uars)
+    assert np.asarray(summary["confusion"]).sum() == 24
+    calibration = summary["calibration"]
+    assert 0.0 <= calibration["ece_uncalibrated"] <= 1.0 and 0.0 <= calibration["ece_cross_validated"] <= 1.0
+    assert calibration["temperature"] > 0
+
+
+def test_a_speaker_in_two_folds_is_refused(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folds = ("--fold", "s1,s2", "--fold", "s2,s3")
+    assert tiny_train(corpus, tmp_path / "cv", held_out=folds) == 2
+
+    assert "speaker(s) in more than one fold: s2" in capsys.readouterr().err
+    assert not (tmp_path / "cv").exists()
+
+
+def test_window_and_hop_are_the_training_crop_and_reach_the_service(corpus: Path, tmp_path: Path) -> None:
+    output = tmp_path / "long"
+    assert (
+        tiny_train(corpus, output, "--val-speakers", "none", "--window-seconds", "2", "--hop-seconds", "1.5")
+        == 0
+    )
+
+    config = json.loads((output / "config.json").read_text())
+    assert (config["emoq_window_seconds"], config["emoq_hop_seconds"]) == (2.0, 1.5)
+    card = (output / "README.md").read_text()
+    assert "It scores 2 s windows every 1.5 s" in card
+    assert "--window-seconds 2.0 --hop-seconds 1.5" in card
+    classifier = AudioClassifier.load(str(output), device="cpu")
+    t = np.arange(round(3.5 * RATE)) / RATE
+    result = classifier.classify((0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32))
+    assert [(s.start_s, s.end_s) for s in result.segments] == [(0.0, 2.0), (1.5, 3.5)]

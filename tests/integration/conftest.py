@@ -91,13 +91,18 @@ LAYOUTS = ["embedded", "postgres+redis", "postgres+rabbitmq+s3"]
 
 @pytest.fixture(scope="module", params=LAYOUTS)
 def service(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tiny_model: Path
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    tiny_model: Path,
+    tiny_asr_model: Path,
 ) -> Iterator[RunningService]:
     root = tmp_path_factory.mktemp(f"stack-{request.param}")
     env = {
         **STACK_ENV,
         "EMOQ_DATA_DIR": str(root / "var"),
         "EMOQ_MODEL": str(tiny_model),
+        # Loaded by a worker only when a job asks for a transcript.
+        "EMOQ_ASR_MODEL": str(tiny_asr_model),
         "EMOQ_WORKER_METRICS_PORT": str(free_port()),
         "EMOQ_WEBHOOKS_METRICS_PORT": str(free_port()),
         "EMOQ_METRICS_PORT": str(free_port()),

@@ -15,6 +15,7 @@ import pytest
 
 from tests.audio_factory import write_tone
 from tests.bad_audio import BAD_UPLOADS
+from tests.dataset_factory import write_corpus
 from tests.integration.conftest import RunningService
 from tests.integration.stack import free_port
 from tests.model_factory import LABELS
@@ -54,6 +55,22 @@ def test_submit_and_wait_prints_sorted_scores(url: str, tmp_path: Path) -> None:
     assert json.loads(status.stdout)["status"] == "succeeded"
 
 
+def test_submit_with_transcribe_prints_each_utterance_with_its_emotion(url: str, tmp_path: Path) -> None:
+    clip = write_tone(tmp_path / "said.wav", fmt="wav", seconds=2.0)
+
+    done = emoq(url, "submit", str(clip), "--transcribe", "--wait")
+
+    assert done.returncode == 0, done.stderr
+    job_id = done.stdout.splitlines()[0].split("\t")[0]
+    utterances = json.loads(emoq(url, "status", job_id).stdout)["result"]["utterances"]
+    lines = done.stdout.splitlines()
+    start = lines.index(f"  transcript, {len(utterances)} utterances:") + 1
+    shown = [line.split(maxsplit=2) for line in lines[start : start + len(utterances)]]
+    assert [(words[1], json.loads(words[2])) for words in shown] == [
+        (u["dominant"]["label"], u["text"]) for u in utterances
+    ]
+
+
 def test_submit_sends_every_file_and_exits_with_the_worst_outcome(url: str, tmp_path: Path) -> None:
     first = write_tone(tmp_path / "a.wav", fmt="wav", seconds=0.5)
     not_audio = BAD_UPLOADS[1].write(tmp_path)
@@ -90,6 +107,31 @@ def test_batch_wait_and_results_in_every_format(url: str, tmp_path: Path) -> Non
     assert {row["status"] for row in as_json} == {"succeeded", "failed"}
     rows = list(csv.DictReader(io.StringIO(emoq(url, "results", batch_id, "--format", "csv").stdout)))
     assert sorted(row["file"] for row in rows) == sorted(p.name for p in folder.iterdir())
+
+
+def test_features_on_request_from_the_shell(url: str, tmp_path: Path) -> None:
+    clip = write_tone(tmp_path / "voice.wav", fmt="wav", seconds=0.8, freq=220.0)
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    write_tone(folder / "call.wav", fmt="wav", seconds=0.5, freq=220.0)
+
+    single = emoq(url, "submit", str(clip), "--features", "--wait")
+    batch = emoq(url, "batch", str(folder), "--features", "--wait")
+
+    assert single.returncode == 0, single.stderr
+    [pitch] = [line.split() for line in single.stdout.splitlines() if line.startswith("  pitch")]
+    assert pitch[2:4] == ["Hz", "median,"] and float(pitch[1]) == pytest.approx(220.0, rel=0.01)
+    assert any("dBFS" in line for line in single.stdout.splitlines())
+    assert batch.returncode == 0, batch.stderr
+    header, row = (line.split("\t") for line in batch.stdout.splitlines()[1:3])
+    assert header[-3:] == ["pitch_hz", "loudness_dbfs", "syllables_per_s"]
+    assert float(row[-3]) == pytest.approx(220.0, rel=0.01)
+    csv_rows = list(
+        csv.DictReader(
+            io.StringIO(emoq(url, "results", batch.stdout.split("\t")[0], "--format", "csv").stdout)
+        )
+    )
+    assert float(csv_rows[0]["feature_pitch_median_hz"]) == pytest.approx(220.0, rel=0.01)
 
 
 def test_exit_codes_scripts_can_rely_on(url: str, tmp_path: Path) -> None:
@@ -138,3 +180,38 @@ def test_output_into_a_pipe_closed_early_ends_quietly(url: str, tmp_path: Path) 
 
     assert done.stderr == ""
     assert done.returncode == 141
+
+
+def test_datasets_upload_list_show_and_delete_from_the_shell(url: str, tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "my-corpus")
+    (corpus / "unlisted.wav").write_bytes((corpus / "sad" / "sad0.wav").read_bytes())
+    with (corpus / "manifest.csv").open("a") as manifest:
+        manifest.write("missing.wav,sad,s1\n")
+
+    uploaded = emoq(url, "datasets", "upload", str(corpus))
+
+    assert uploaded.returncode == 0, uploaded.stderr
+    dataset_id, name, sent = uploaded.stdout.splitlines()[0].split("\t")
+    assert name == "my-corpus" and sent == "10 files sent", "only what the manifest names is sent"
+    assert "10 files, 2 labels, 2 speakers" in uploaded.stdout
+    assert "missing.wav\tmissing_file" in uploaded.stdout
+    listed = emoq(url, "datasets", "list").stdout.splitlines()
+    assert [line.split("\t")[:4] for line in listed if line.startswith(dataset_id)] == [
+        [dataset_id, "my-corpus", "10", "2"]
+    ]
+    shown = emoq(url, "datasets", "show", dataset_id, "--json")
+    assert {f["path"] for f in json.loads(shown.stdout)["files"]} == {
+        p.relative_to(corpus).as_posix() for p in corpus.rglob("*/*.wav")
+    }
+    assert emoq(url, "datasets", "delete", dataset_id).returncode == 0
+    assert emoq(url, "datasets", "show", dataset_id).returncode == 4
+
+
+def test_datasets_upload_of_an_untrainable_folder_says_why(url: str, tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "one-label", labels=("sad",))
+
+    refused = emoq(url, "datasets", "upload", str(corpus))
+
+    assert refused.returncode == 2
+    assert "too_few_labels" in refused.stderr
+    assert emoq(url, "datasets", "upload", str(tmp_path / "nowhere")).returncode == 2

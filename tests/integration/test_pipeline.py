@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
 import time
 import uuid
 from pathlib import Path
@@ -218,6 +219,41 @@ def test_results_say_how_sure_they_are_their_episodes_and_affect(
     assert affect["valence"] == pytest.approx(sum(p * DEFAULT_CIRCUMPLEX[k][0] for k, p in placed.items()))
     assert affect["arousal"] == pytest.approx(sum(p * DEFAULT_CIRCUMPLEX[k][1] for k, p in placed.items()))
     assert service.stack.job(job["id"], segments="false")["result"]["episodes"] == episodes
+
+
+def test_acoustic_features_on_request(service: RunningService, tmp_path: Path) -> None:
+    clip = write_tone(tmp_path / "voice.wav", fmt="wav", seconds=1.5, sample_rate=44100, freq=220.0)
+    asked = service.stack.wait_for(service.stack.submit(clip, features="true").json()["id"])
+    plain = service.stack.wait_for(service.stack.submit(clip).json()["id"])
+
+    assert asked["status"] == plain["status"] == "succeeded", (asked, plain)
+    features = asked["result"]["features"]
+    # Measured on the decoded audio (resampled to the model's 16 kHz): a steady half-scale 220 Hz tone.
+    assert features["pitch_median_hz"] == pytest.approx(220.0, rel=0.01)
+    assert features["voiced_share"] > 0.95
+    assert features["loudness_dbfs"] == pytest.approx(-9.03, abs=0.1)
+    assert len(features["mfcc"]) == 13
+    segments = asked["result"]["segments"]
+    assert all("features" in segment for segment in segments)
+    # The stack's windows are 20 ms; a 40 ms frame is centred 20 ms in, so the very first holds none.
+    assert all(segment["features"]["loudness_dbfs"] > -10 for segment in segments[1:-1])
+    assert plain["result"]["features"] is None
+    assert all(segment.get("features") is None for segment in plain["result"]["segments"])
+
+    created = service.stack.client.post(
+        "/v1/batches", files=[("files", (clip.name, clip.read_bytes()))], data={"features": "true"}
+    ).json()
+    [job] = [service.stack.wait_for(job_id) for job_id in created["job_ids"]]
+    results = f"/v1/batches/{created['id']}/results"
+    [row] = list(
+        csv.DictReader(io.StringIO(service.stack.client.get(results, headers={"Accept": "text/csv"}).text))
+    )
+    [line] = [json.loads(text) for text in service.stack.client.get(results).text.splitlines()]
+
+    assert float(row["feature_pitch_median_hz"]) == job["result"]["features"]["pitch_median_hz"]
+    assert float(row["feature_mfcc12"]) == job["result"]["features"]["mfcc"][12]
+    assert line["result"]["features"] == job["result"]["features"]
+    assert line["result"]["segments"][0]["features"] == job["result"]["segments"][0]["features"]
 
 
 def test_prefer_wait_answers_with_the_finished_job(service: RunningService, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from shared.broker import Queue, TaskName, create_celery, get_celery
+from shared.catalog.names import DEFAULT_NAME
 from shared.config import Settings
 from shared.db import session_scope
 from shared.jobs import lease
@@ -42,6 +43,7 @@ def add_job(
     batch_id: uuid.UUID | None = None,
     with_audio: bool = False,
     webhook_url: str | None = None,
+    model: str | None = None,
 ) -> uuid.UUID:
     job_id = uuid.uuid4()
     key = store_placeholder_audio(job_id) if with_audio else None
@@ -55,6 +57,7 @@ def add_job(
                 batch_id=batch_id,
                 audio_key=key,
                 webhook_url=webhook_url,
+                model=model,
                 lease_owner="a-worker" if lease_left is not None else None,
                 lease_expires_at=utcnow() + lease_left if lease_left is not None else None,
             )
@@ -168,7 +171,9 @@ def test_the_claim_path_fails_a_job_out_of_attempts_instead_of_starting_it_again
     """A redelivered message (a worker killed mid-job) must not start attempt max_attempts + 1."""
     poison = add_job(JobStatus.PROCESSING, lease_left=-timedelta(seconds=1), attempts=3, with_audio=True)
 
-    outcome = analyze_job(poison, classifier=None, storage=get_storage(), settings=settings_for(embedded))  # type: ignore[arg-type]
+    outcome = analyze_job(
+        poison, model=DEFAULT_NAME, classifier=None, storage=get_storage(), settings=settings_for(embedded)
+    )  # type: ignore[arg-type]
 
     assert outcome is ClaimOutcome.DONE
     row = job(poison)
@@ -191,6 +196,34 @@ def test_queued_jobs_whose_messages_were_lost_are_sent_again_once(embedded: Sett
     # Sent again, they have messages now: the next sweep sends nothing more.
     assert not second
     assert waiting(Queue.INFERENCE) == 4
+
+
+def test_each_model_s_lost_and_abandoned_jobs_go_back_to_that_model_s_queues(
+    embedded: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(embedded, "models", f"fast={embedded.model},accurate={embedded.model}")
+    fast = [add_job(model="fast"), add_job()]  # a job from before named models is the default's: fast's
+    accurate = add_job(model="accurate")
+    abandoned = add_job(JobStatus.PROCESSING, lease_left=-timedelta(seconds=1), model="accurate")
+    in_batch = add_job(model="accurate", batch_id=add_batch(1))
+    get_celery().send_task(TaskName.ANALYZE, args=[str(accurate)], queue="inference.accurate")
+
+    report = maintenance.reconcile_jobs(settings_for(embedded), get_storage())
+
+    assert report.requeued == 1
+    assert report.resent == {
+        "inference.fast": 2,
+        "bulk.fast": 0,
+        "inference.accurate": 0,  # its one stale job has a message, and the abandoned one was just sent
+        "bulk.accurate": 1,
+    }
+    assert recently_sent([*fast, abandoned, in_batch]) == {*fast, abandoned, in_batch}
+    assert waiting_messages(["inference.fast", "inference.accurate", "bulk.accurate", Queue.INFERENCE]) == {
+        "inference.fast": 2,
+        "inference.accurate": 2,
+        "bulk.accurate": 1,
+        Queue.INFERENCE: 0,
+    }
 
 
 def test_a_healthy_backlog_is_never_sent_again_however_old(embedded: Settings) -> None:
@@ -262,7 +295,12 @@ def test_a_worker_shutting_down_hands_its_job_back_at_the_next_window(
         return len(asked) > 3  # a few windows in, SIGTERM arrives
 
     outcome = analyze_job(
-        job_id, classifier=classifier, storage=get_storage(), settings=embedded, shutting_down=shutting_down
+        job_id,
+        model=DEFAULT_NAME,
+        classifier=classifier,
+        storage=get_storage(),
+        settings=embedded,
+        shutting_down=shutting_down,
     )
 
     assert outcome is ClaimOutcome.CLAIMED

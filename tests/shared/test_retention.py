@@ -10,7 +10,17 @@ from sqlalchemy import func, select
 
 from shared.config import Settings
 from shared.db import session_scope
-from shared.models import Batch, EventType, Job, JobResultRow, JobStatus, WebhookAttempt, WebhookEvent
+from shared.models import (
+    Batch,
+    Dataset,
+    DatasetClip,
+    EventType,
+    Job,
+    JobResultRow,
+    JobStatus,
+    WebhookAttempt,
+    WebhookEvent,
+)
 from shared.models.base import utcnow
 from shared.recovery import maintenance
 from shared.storage import get_storage, storage_key
@@ -208,3 +218,48 @@ def test_a_large_purge_runs_in_bounded_transactions_until_nothing_is_left(
     assert (report.audio, report.jobs) == (10, 5)
     assert existing_jobs() == expired_audio
     assert not any(get_storage().exists(storage_key(job_id)) for job_id in old | expired_audio)
+
+
+def add_dataset(*, created_ago: timedelta) -> tuple[uuid.UUID, str]:
+    """A dataset of one stored clip, uploaded ``created_ago``; returns its id and the clip's key."""
+    dataset_id, clip_id = uuid.uuid4(), uuid.uuid4()
+    key = store_placeholder_audio(clip_id)
+    with session_scope() as session:
+        session.add(
+            Dataset(
+                id=dataset_id,
+                name="d",
+                created_at=utcnow() - created_ago,
+                clip_count=1,
+                label_count=1,
+                speaker_count=0,
+                total_duration_s=1.0,
+                total_bytes=8,
+                refused=[],
+            )
+        )
+        session.flush()
+        session.add(
+            DatasetClip(
+                dataset_id=dataset_id, storage_key=key, path="a.wav", label="sad", size_bytes=8, sha256="0"
+            )
+        )
+    return dataset_id, key
+
+
+def test_datasets_keep_as_long_as_finished_work_then_go_with_their_audio(any_store: Settings) -> None:
+    settings = any_store.model_copy(update={"result_retention_days": 30, "audio_retention_seconds": 60})
+    _, expired_key = add_dataset(created_ago=31 * DAY)
+    recent, recent_key = add_dataset(created_ago=29 * DAY)
+
+    report = maintenance.purge_expired(settings, get_storage())
+
+    assert report.datasets == 1
+    with session_scope() as session:
+        assert set(session.scalars(select(Dataset.id))) == {recent}
+    assert rows(DatasetClip) == 1
+    assert not get_storage().exists(expired_key) and get_storage().exists(recent_key)
+    forever = maintenance.purge_expired(
+        settings.model_copy(update={"result_retention_days": 0}), get_storage()
+    )
+    assert forever.datasets == 0 and get_storage().exists(recent_key)

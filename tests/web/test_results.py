@@ -278,3 +278,34 @@ def test_a_recording_from_the_microphone_is_analysed(emoq: Stack, open_page: Ope
         expect(card.locator(".problem code")).to_have_text(job["error"]["code"])
     expect(page.locator("#level-meter")).to_have_js_property("value", 0)
     screenshot(page, "recording-result")
+
+
+def test_asking_for_features_plots_pitch_and_loudness_under_the_timeline(
+    emoq: Stack, open_page: OpenPage, long_clip: Path
+) -> None:
+    page = open_page(emoq)
+    page.get_by_label("Also measure the voice").check()
+    page.set_input_files("#file-input", long_clip)
+
+    card = page.locator(".job")
+    job = finished_job(card, emoq)
+    assert job["status"] == "succeeded" and job["features"] is True, job
+    result = job["result"]
+    figure = card.locator("figure.acoustics")
+    expect(figure).to_be_visible()
+    # Below the timeline, on its time axis: one point per window with a value, gaps where none.
+    assert figure.evaluate("f => f.previousElementSibling.classList.contains('timeline')")
+    for name, key in (("pitch", "pitch_median_hz"), ("loudness", "loudness_dbfs")):
+        chart = card.locator(f"svg.acoustic-chart.{name}")
+        assert chart.get_attribute("viewBox") == f"0 0 {result['segments'][-1]['end_s']} 40"
+        points = chart.locator("polyline").evaluate_all(
+            "lines => lines.reduce((n, line) => n + line.points.numberOfItems, 0)"
+        )
+        assert points == sum(s["features"].get(key) is not None for s in result["segments"])
+        assert chart.get_attribute("role") == "img"
+    expect(figure.locator(".acoustic-facts")).to_contain_text(
+        f"{result['features']['pitch_median_hz']:.0f} Hz"
+    )
+    expect(figure.locator("tbody tr")).to_have_count(len(result["segments"]))
+    figure.locator("summary").click()
+    screenshot(page, "acoustic-features-light")

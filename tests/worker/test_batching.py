@@ -15,6 +15,7 @@ import soundfile as sf
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session
 
+from shared.catalog.names import DEFAULT_NAME
 from shared.config import Settings
 from shared.db import get_engine, reset_engine, session_scope
 from shared.jobs import lease, repository
@@ -54,7 +55,9 @@ def forward_passes(classifier: AudioClassifier, monkeypatch: pytest.MonkeyPatch)
     return passes
 
 
-def queue_job(tmp_path: Path, clip: np.ndarray | bytes, *, batch: bool = False) -> uuid.UUID:
+def queue_job(
+    tmp_path: Path, clip: np.ndarray | bytes, *, batch: bool = False, model: str | None = None
+) -> uuid.UUID:
     job_id = uuid.uuid4()
     if isinstance(clip, np.ndarray):
         sf.write(tmp_path / f"{job_id}.wav", clip, RATE)
@@ -66,7 +69,14 @@ def queue_job(tmp_path: Path, clip: np.ndarray | bytes, *, batch: bool = False) 
     key = writer.commit().key
     with session_scope() as session:
         session.add(
-            Job(id=job_id, status=JobStatus.QUEUED, audio_key=key, duration_s=duration, enqueued_at=utcnow())
+            Job(
+                id=job_id,
+                status=JobStatus.QUEUED,
+                audio_key=key,
+                duration_s=duration,
+                enqueued_at=utcnow(),
+                model=model,
+            )
         )
     return job_id
 
@@ -81,7 +91,9 @@ def alone(classifier: AudioClassifier, clip: np.ndarray) -> dict[str, float]:
 
 
 def run(job_id: uuid.UUID, classifier: AudioClassifier, settings: Settings, **kwargs: object) -> ClaimOutcome:
-    return analyze_job(job_id, classifier=classifier, storage=get_storage(), settings=settings, **kwargs)
+    return analyze_job(
+        job_id, model=DEFAULT_NAME, classifier=classifier, storage=get_storage(), settings=settings, **kwargs
+    )
 
 
 def test_one_task_runs_the_queued_jobs_in_shared_passes_each_as_if_alone(
@@ -151,10 +163,27 @@ def test_single_jobs_are_claimed_before_jobs_of_batches_and_no_more_than_asked(
     single = queue_job(tmp_path, speechlike(0.5))
 
     with session_scope() as session:
-        claimed = lease.claim_queued(session, owner="w", lease_seconds=60, limit=2)
+        claimed = lease.claim_queued(session, model=DEFAULT_NAME, owner="w", lease_seconds=60, limit=2)
 
     assert {c.id for c in claimed} == {single, of_batch[0]}
     assert {stored(j)[0].status for j in of_batch[1:]} == {JobStatus.QUEUED}
+
+
+def test_a_worker_claims_only_jobs_of_its_model_and_the_default_model_takes_unnamed_ones(
+    embedded: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(embedded, "models", f"fast={embedded.model},accurate={embedded.model}")
+    fast, unnamed = queue_job(tmp_path, b"x", model="fast"), queue_job(tmp_path, b"x")
+    accurate = queue_job(tmp_path, b"x", model="accurate")
+
+    with session_scope() as session:
+        by_accurate = lease.claim_queued(session, model="accurate", owner="a", lease_seconds=60, limit=5)
+    with session_scope() as session:
+        by_fast = lease.claim_queued(session, model="fast", owner="f", lease_seconds=60, limit=5)
+
+    assert [c.id for c in by_accurate] == [accurate]
+    # Jobs queued before models had names are the default (first) model's.
+    assert {c.id for c in by_fast} == {fast, unnamed}
 
 
 def test_a_cancelled_job_ends_cancelled_while_the_others_it_shared_passes_with_succeed(
@@ -294,10 +323,12 @@ def test_on_postgresql_two_workers_claiming_at_once_never_share_a_job_nor_wait(
     jobs = {queue_job(tmp_path, speechlike(0.3, seed=i)) for i in range(5)}
     engine = create_engine(postgres)
     with Session(engine) as first, Session(engine) as second:
-        mine = lease.claim_queued(first, owner="a", lease_seconds=60, limit=3)  # not committed yet
+        mine = lease.claim_queued(
+            first, model=DEFAULT_NAME, owner="a", lease_seconds=60, limit=3
+        )  # not committed yet
         first_rows_locked = {c.id for c in mine}
         second.execute(sqlalchemy_lock_timeout())
-        theirs = lease.claim_queued(second, owner="b", lease_seconds=60, limit=3)
+        theirs = lease.claim_queued(second, model=DEFAULT_NAME, owner="b", lease_seconds=60, limit=3)
         first.commit()
         second.commit()
     engine.dispose()
@@ -319,7 +350,7 @@ def sqlalchemy_lock_timeout() -> object:
 def test_cancelling_a_job_between_claims_keeps_it_cancelled(embedded: Settings, tmp_path: Path) -> None:
     job_id = queue_job(tmp_path, speechlike(0.5))
     with session_scope() as session:
-        [claimed] = lease.claim_queued(session, owner="w", lease_seconds=60, limit=5)
+        [claimed] = lease.claim_queued(session, model=DEFAULT_NAME, owner="w", lease_seconds=60, limit=5)
     with session_scope() as session:
         assert finish.fail_job(session, get_storage(), job_id, code="x", message="y")
     with session_scope() as session:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shared.audio import stream_mono
+from shared.config import get_settings
 from shared.errors import AudioError
 from shared.schemas.results import Classification
 from worker.calibration import ClipWindows, apply_temperature, expected_calibration_error
@@ -55,6 +56,20 @@ class Evaluation:
         rows = np.stack([o.windows.at_temperature(temperature)[columns] for o in self.outcomes])
         true = np.array([scored.index(o.true_label) for o in self.outcomes])
         return expected_calibration_error(rows / rows.sum(axis=1, keepdims=True), true)
+
+
+def load_classifier(model: str, *, device: str | None = None, revision: str | None = None) -> AudioClassifier:
+    """The classifier a worker builds for ``model`` under the current settings, so scores match the service."""
+    settings = get_settings()
+    return AudioClassifier.load(
+        model,
+        device=device or settings.device,
+        revision=revision,
+        batch_size=settings.inference_batch_size,
+        window_seconds=settings.window_seconds,
+        hop_seconds=settings.hop_seconds,
+        silence_dbfs=settings.silence_dbfs,
+    )
 
 
 def best_label(scores: Iterable[object], allowed: list[str]) -> str:

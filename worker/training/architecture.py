@@ -52,7 +52,13 @@ def label_maps(labels: list[str]) -> dict[str, dict]:
 
 
 def build_model(
-    labels: list[str], *, preset: str | None = None, init_from: Path | None = None, **overrides: object
+    labels: list[str],
+    *,
+    preset: str | None = None,
+    init_from: Path | None = None,
+    window_seconds: float = WINDOW_SECONDS,
+    hop_seconds: float = HOP_SECONDS,
+    **overrides: object,
 ) -> Wav2Vec2ForSequenceClassification:
     """A fresh classification head over either a preset encoder (random weights) or a local checkpoint.
 
@@ -72,6 +78,8 @@ def build_model(
         config.num_labels = len(labels)
         config.id2label, config.label2id = label_maps(labels).values()
         model = Wav2Vec2ForSequenceClassification(config)
-    model.config.emoq_window_seconds = WINDOW_SECONDS
-    model.config.emoq_hop_seconds = HOP_SECONDS
+    # The service scores windows as long as the training crops, so the model sees at inference what it
+    # learnt from.
+    model.config.emoq_window_seconds = window_seconds
+    model.config.emoq_hop_seconds = hop_seconds
     return model

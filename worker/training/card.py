@@ -37,6 +37,8 @@ class CardFacts:
     device: str
     command: str
     minutes: float
+    window_seconds: float
+    hop_seconds: float
 
 
 def render_card(facts: CardFacts) -> str:
@@ -56,8 +58,9 @@ def render_card(facts: CardFacts) -> str:
         f"# {facts.model_name}",
         "",
         f"A `Wav2Vec2ForSequenceClassification` ({facts.parameters / 1e6:.2f} M parameters) that labels "
-        f"speech with one of {len(facts.labels)} emotions: {', '.join(facts.labels)}. It scores 1.5 s "
-        "windows every 1.0 s (`emoq_window_seconds`, `emoq_hop_seconds` in config.json) and averages them, "
+        f"speech with one of {len(facts.labels)} emotions: {', '.join(facts.labels)}. It scores "
+        f"{facts.window_seconds:g} s windows every {facts.hop_seconds:g} s (`emoq_window_seconds`, "
+        "`emoq_hop_seconds` in config.json) and averages them, "
         "weighted by duration, over a recording.",
         "",
         "Loads with plain transformers, no custom code:",

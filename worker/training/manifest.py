@@ -1,14 +1,12 @@
-"""Reading a corpus manifest: a CSV of ``path,label,speaker`` with paths relative to its own folder."""
+"""Reading a corpus manifest for training: the shared format (``shared.datasets.manifest``) from a folder,
+where a ``speaker`` column is required because validation is split by speaker."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.errors import InvalidRequest
-
-REQUIRED_COLUMNS = ("path", "label", "speaker")
+from shared.datasets.manifest import REQUIRED_COLUMNS, parse_manifest
 
 
 @dataclass(frozen=True)
@@ -20,18 +18,13 @@ class Clip:
 
 def read_manifest(manifest: Path) -> list[Clip]:
     """Every row as a Clip with an absolute path; extra columns (duration, gender ...) are ignored."""
-    with manifest.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InvalidRequest(f"{manifest}: missing column(s) {', '.join(missing)}")
-        clips = [
-            Clip(path=(manifest.parent / row["path"]).resolve(), label=row["label"], speaker=row["speaker"])
-            for row in reader
-        ]
-    if not clips:
-        raise InvalidRequest(f"{manifest}: no rows")
-    return clips
+    rows = parse_manifest(
+        manifest.read_text(encoding="utf-8"), source=str(manifest), required=(*REQUIRED_COLUMNS, "speaker")
+    )
+    return [
+        Clip(path=(manifest.parent / row.path).resolve(), label=row.label, speaker=row.speaker or "")
+        for row in rows
+    ]
 
 
 def labels_of(clips: list[Clip]) -> list[str]:

@@ -18,7 +18,7 @@ from shared.audio import decode_to_mono
 from shared.config import get_settings
 from worker.conditioning import Conditioning
 from worker.inference import resolve_device
-from worker.training.architecture import SAMPLING_RATE, build_model, feature_extractor
+from worker.training.architecture import HOP_SECONDS, SAMPLING_RATE, build_model, feature_extractor
 from worker.training.card import CardFacts, describe_architecture, render_card
 from worker.training.manifest import Clip, labels_of, read_manifest
 from worker.training.splits import split_by_speaker
@@ -41,6 +41,7 @@ class TrainingPlan:
     # Stored in the checkpoint (emoq_preprocessing): training clips are conditioned with it here, and
     # validation, evaluation and the worker read it back from the config, so all four agree.
     conditioning: Conditioning | None = None
+    hop_seconds: float = HOP_SECONDS  # windows are as long as the training crops (settings.augment)
     command: str = ""  # how to repeat the run, for the model card
 
 
@@ -66,7 +67,14 @@ def train_checkpoint(plan: TrainingPlan, report: Callable[[str], None] = print) 
         for part in ("train", "validation", "test")
     )
 
-    model = build_model(labels, preset=plan.config_preset, init_from=plan.init_from, **plan.config_overrides)
+    model = build_model(
+        labels,
+        preset=plan.config_preset,
+        init_from=plan.init_from,
+        window_seconds=plan.settings.augment.crop_seconds,
+        hop_seconds=plan.hop_seconds,
+        **plan.config_overrides,
+    )
     if plan.conditioning is not None:
         model.config.emoq_preprocessing = plan.conditioning.as_config()
     extractor = feature_extractor()
@@ -103,6 +111,8 @@ def train_checkpoint(plan: TrainingPlan, report: Callable[[str], None] = print) 
         device=str(device),
         command=plan.command,
         minutes=(time.monotonic() - started) / 60,
+        window_seconds=model.config.emoq_window_seconds,
+        hop_seconds=model.config.emoq_hop_seconds,
     )
     (plan.output / "README.md").write_text(render_card(facts), encoding="utf-8")
     report(f"saved {plan.output}")

@@ -61,9 +61,16 @@ const path = (...parts) => parts.map(encodeURIComponent).join("/");
 export const api = {
   models: () => call("/v1/models").then(json),
 
-  createJob(file, filename = file.name) {
+  /**
+   * @param {{model?: string|null, features?: boolean, transcribe?: boolean}} options the model's name (null:
+   *   the server's default); also measure the voice; also transcribe
+   */
+  createJob(file, { model = null, features = false, transcribe = false } = {}) {
     const form = new FormData();
-    form.append("file", file, filename);
+    form.append("file", file, file.name);
+    if (model) form.append("model", model);
+    if (features) form.append("features", "true");
+    if (transcribe) form.append("transcribe", "true");
     return call("/v1/jobs", { method: "POST", body: form }).then(json);
   },
 
@@ -72,9 +79,12 @@ export const api = {
   // 204 when the job had already finished (it is then deleted): there is no body to read.
   cancelJob: (id) => call(`/v1/jobs/${path(id)}`, { method: "DELETE" }),
 
-  createBatch(files) {
+  createBatch(files, { model = null, features = false, transcribe = false } = {}) {
     const form = new FormData();
     for (const file of files) form.append("files", file, file.name);
+    if (model) form.append("model", model);
+    if (features) form.append("features", "true");
+    if (transcribe) form.append("transcribe", "true");
     return call("/v1/batches", { method: "POST", body: form }).then(json);
   },
 

@@ -2,11 +2,10 @@
 // recorder.js to the microphone, job-card.js and batch-card.js show work in progress and its results.
 
 import { announce } from "./announce.js";
-import { api } from "./api.js";
 import { BatchCard } from "./batch-card.js";
-import { setModelLabels } from "./format.js";
 import { JobCard } from "./job-card.js";
 import { initKeyPanel } from "./key.js";
+import { chosenModel, loadModelInfo } from "./models.js";
 import { describeMicrophoneError, Recorder, recordingUnavailable } from "./recorder.js";
 import { initThemeToggle } from "./theme.js";
 
@@ -26,28 +25,24 @@ function removeCard(card) {
   $("results-heading").focus();
 }
 
+/** What the person asked for besides the emotions, read when a job is sent: the model (where there is a
+ * choice), features, and a transcript, offered only where the server has a speech recogniser (the model
+ * list says so). */
+const analysisOptions = () => ({
+  model: chosenModel(),
+  features: $("features-option").checked,
+  transcribe: !$("transcribe-option").hidden && $("transcribe").checked,
+});
+
 function submitFiles(fileList) {
   const files = [...fileList];
   if (files.length === 0) return;
-  show(files.length === 1 ? new JobCard(files[0], removeCard) : new BatchCard(files, removeCard));
-}
-
-async function loadModelInfo() {
-  const info = $("model-info");
-  try {
-    const { models } = await api.models();
-    if (models.length === 0) {
-      info.textContent = "No worker has started yet: jobs will wait in the queue until one does.";
-      return;
-    }
-    const [model] = models;
-    setModelLabels(model.labels);
-    const facts = [`Model ${model.id}`, `${model.labels.length} emotions`, `${model.window_seconds} s windows`];
-    info.textContent = facts.join(" · ");
-  } catch (error) {
-    // A 401 opens the key form by itself; anything else is worth a line here.
-    info.textContent = error.status === 401 ? "" : `The model list is unavailable: ${error.title}.`;
-  }
+  const options = analysisOptions();
+  show(
+    files.length === 1
+      ? new JobCard(files[0], removeCard, options)
+      : new BatchCard(files, removeCard, options),
+  );
 }
 
 function initUpload() {
@@ -127,7 +122,7 @@ function initRecorder() {
       clock.textContent = "0:00";
       const file = await finished.stop();
       announce("Recording stopped; sending it for analysis.");
-      show(new JobCard(file, removeCard));
+      show(new JobCard(file, removeCard, analysisOptions()));
     }
   });
 }

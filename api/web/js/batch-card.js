@@ -21,9 +21,10 @@ const TABLE_LIMIT = 200;
 const FIRST_POLL_MS = 1000;
 
 export class BatchCard {
-  constructor(files, onRemove) {
+  constructor(files, onRemove, options = {}) {
     this.files = files;
     this.onRemove = onRemove;
+    this.options = options;
     this.#build();
   }
 
@@ -84,7 +85,7 @@ export class BatchCard {
     this.outcome.replaceChildren();
     let created;
     try {
-      created = await api.createBatch(this.files);
+      created = await api.createBatch(this.files, this.options);
     } catch (error) {
       this.#setStatus("rejected", "Not accepted");
       this.progress.value = 0;

@@ -25,31 +25,44 @@ export function formatBytes(bytes) {
 
 export const displayLabel = (label) => label.charAt(0).toUpperCase() + label.slice(1);
 
-// Emotions the stylesheet has a colour for; any other label a model may bring gets a spare colour,
-// chosen by its place among the model's labels so that it stays the same everywhere on the page.
-const KNOWN = new Set(["angry", "bored", "calm", "disgust", "fear", "happy", "neutral", "sad", "surprise"]);
+// How each label is shown comes from the API (GET /v1/models: colour, emoji, mood per label, set by the
+// model's folder over defaults). A label no model describes gets a spare colour by its order of
+// appearance, so that it stays the same everywhere on the page.
 const SPARE_COLOURS = 4;
-let modelLabels = [];
+let labelDisplay = {};
+const spares = [];
 
-export function setModelLabels(labels) {
-  modelLabels = labels;
+export function setLabelDisplay(display) {
+  labelDisplay = display;
 }
+
+/** The label's display from the API: { color, emoji, mood }, or undefined. */
+export const displayOf = (label) => (Object.hasOwn(labelDisplay, label) ? labelDisplay[label] : undefined);
 
 export function emotionColour(label) {
   if (label === null) return "var(--emo-silent)";
-  if (KNOWN.has(label)) return `var(--emo-${label})`;
-  const index = Math.max(0, modelLabels.indexOf(label));
-  return `var(--emo-extra-${index % SPARE_COLOURS})`;
+  const shown = displayOf(label);
+  if (shown) return shown.color;
+  if (!spares.includes(label)) spares.push(label);
+  return `var(--emo-extra-${spares.indexOf(label) % SPARE_COLOURS})`;
 }
 
-/** A small coloured square; the colour is never the only way the emotion is told (its name is beside it). */
+/**
+ * A small coloured square and the label's emoji; neither is the only way the emotion is told (its name is
+ * beside them), so both are hidden from screen readers.
+ */
 export function swatch(label) {
-  const element = document.createElement("span");
-  element.className = "swatch";
-  element.setAttribute("aria-hidden", "true");
+  const square = document.createElement("span");
+  square.className = "swatch";
+  square.setAttribute("aria-hidden", "true");
   // Set through the CSSOM: the Content-Security-Policy forbids style attributes, not this.
-  element.style.background = emotionColour(label);
-  return element;
+  square.style.background = emotionColour(label);
+  const emoji = label === null ? null : displayOf(label)?.emoji;
+  if (!emoji) return square;
+  const pair = document.createDocumentFragment();
+  // Drawn by the stylesheet from the attribute, so the emoji stays out of the text (tables, copies).
+  pair.append(square, el("span", { class: "emoji", "aria-hidden": "true", "data-emoji": emoji }));
+  return pair;
 }
 
 /**

@@ -10,6 +10,8 @@ import { renderScores } from "./scores.js";
 import { renderEpisodes } from "./episodes.js";
 import { renderReading } from "./reading.js";
 import { renderTimeline } from "./timeline.js";
+import { renderAcoustics } from "./acoustics.js";
+import { renderTranscript } from "./transcript.js";
 
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 // "uploading" and "rejected" (the API refused the upload) are the page's own; the rest are the API's.
@@ -38,10 +40,12 @@ export class JobCard {
   /**
    * @param {File} file what is sent; kept for playback and for "Try again"
    * @param {(card: JobCard) => void} onRemove takes the card off the page
+   * @param {{features?: boolean, transcribe?: boolean}} options what to ask for besides the emotions
    */
-  constructor(file, onRemove) {
+  constructor(file, onRemove, options = {}) {
     this.file = file;
     this.onRemove = onRemove;
+    this.options = options;
     this.audioUrl = URL.createObjectURL(file);
     this.#build();
   }
@@ -101,7 +105,7 @@ export class JobCard {
     this.outcome.replaceChildren();
     let job;
     try {
-      job = await api.createJob(this.file);
+      job = await api.createJob(this.file, this.options);
     } catch (error) {
       this.#show("rejected", 0);
       this.outcome.replaceChildren(renderProblem("Not accepted", error));
@@ -156,6 +160,8 @@ export class JobCard {
         renderReading(result),
         segments.length > 1 && episodes.length ? renderEpisodes(episodes, end) : "",
         segments.length > 1 ? renderTimeline(segments) : "",
+        renderAcoustics(result),
+        result.utterances ? renderTranscript(result.utterances) : "",
       );
       const { label, score } = result.dominant;
       announce(`${name}: done. Dominant emotion ${displayLabel(label)}, ${formatPercent(score)}.`);

@@ -1,6 +1,7 @@
-// What a result says beyond its bars: how sure the model is, and the derived arousal and valence.
+// What a result says beyond its bars: how sure the model is, the derived arousal and valence, the music
+// mood of the dominant emotion and the model that answered.
 
-import { displayLabel, el, formatPercent } from "./format.js";
+import { displayLabel, displayOf, el, formatPercent } from "./format.js";
 
 // The margin is a difference of two percentages: percentage points, not a percent of anything.
 const points = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
@@ -43,5 +44,20 @@ export function renderReading(result) {
       ),
     );
   }
-  return lines.length ? el("div", { class: "reading" }, ...lines) : "";
+  const mood = displayOf(result.dominant.label)?.mood;
+  if (mood) {
+    lines.push(
+      el("p", { class: "mood" }, el("span", { class: "muted", text: "Music mood" }), el("span", { text: mood })),
+    );
+  }
+  const { model } = result;
+  lines.push(
+    el(
+      "p",
+      { class: "model-used" },
+      el("span", { class: "muted", text: "Model" }),
+      el("span", { text: model.name ? `${model.name} (${model.id})` : model.id }),
+    ),
+  );
+  return el("div", { class: "reading" }, ...lines);
 }

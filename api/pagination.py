@@ -1,0 +1,24 @@
+"""Keyset pagination over (created_at, id), newest first: the cursor is the last row of the page before."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime
+
+from shared.errors import InvalidRequest
+
+
+def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{row_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, row_id = raw.split("|")
+        return datetime.fromisoformat(created_at), uuid.UUID(row_id)
+    except ValueError as exc:
+        raise InvalidRequest("invalid cursor", code="invalid_cursor") from exc
