@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 
 from shared.audio import AudioInfo, probe
 from shared.config import Settings
@@ -89,31 +90,15 @@ def analyze_job(
 def _prepare(job_id: uuid.UUID, owner: str, *, storage: Storage, settings: Settings) -> ClaimedJob:
     with session_scope() as session:
         job = repository.get(session, job_id)
-        key, url, header_seconds, declared_seconds, with_features, transcribe = (
-            (
-                job.audio_key,
-                job.audio_url,
-                job.duration_s,
-                job.declared_duration_s,
-                job.with_features,
-                job.transcribe,
-            )
-            if job
-            else (None, None, None, None, False, False)
-        )
-    if key is not None and url is not None and not storage.exists(key):
-        info = _fetch(job_id, owner, url, key, storage=storage, settings=settings)
-        header_seconds, declared_seconds = info.duration_s, info.declared_duration_s
-    if key is None or not storage.exists(key):
+        claimed, url = (ClaimedJob.of(job), job.audio_url) if job else (None, None)
+    if claimed is None or claimed.audio_key is None:
         raise AudioError("the stored audio is gone", code="audio_missing")
-    return ClaimedJob(
-        id=job_id,
-        audio_key=key,
-        duration_s=header_seconds,
-        declared_duration_s=declared_seconds,
-        with_features=with_features,
-        transcribe=transcribe,
-    )
+    if url is not None and not storage.exists(claimed.audio_key):
+        info = _fetch(job_id, owner, url, claimed.audio_key, storage=storage, settings=settings)
+        claimed = replace(claimed, duration_s=info.duration_s, declared_duration_s=info.declared_duration_s)
+    if not storage.exists(claimed.audio_key):
+        raise AudioError("the stored audio is gone", code="audio_missing")
+    return claimed
 
 
 def _fetch(

@@ -9,7 +9,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from shared.audio import AudioInfo
@@ -62,6 +64,18 @@ class ClaimedJob:
     with_features: bool = False
     transcribe: bool = False
 
+    @classmethod
+    def of(cls, job: Job | Row[Any]) -> ClaimedJob:
+        """From a job row, or from the columns ``repository.claim_queued`` returns under the same names."""
+        return cls(
+            id=job.id,
+            audio_key=job.audio_key,
+            duration_s=job.duration_s,
+            declared_duration_s=job.declared_duration_s,
+            with_features=job.with_features,
+            transcribe=job.transcribe,
+        )
+
 
 def claim_queued(
     session: Session, *, model: str, owner: str, lease_seconds: int, limit: int
@@ -72,17 +86,7 @@ def claim_queued(
     rows = repository.claim_queued(
         session, model=model, owner=owner, lease_seconds=lease_seconds, limit=limit
     )
-    return [
-        ClaimedJob(
-            id=row.id,
-            audio_key=row.audio_key,
-            duration_s=row.duration_s,
-            declared_duration_s=row.declared_duration_s,
-            with_features=row.with_features,
-            transcribe=row.transcribe,
-        )
-        for row in rows
-    ]
+    return [ClaimedJob.of(row) for row in rows]
 
 
 def renew_leases(
