@@ -114,7 +114,12 @@ class BatchedAnalysis:
                     if self.shutting_down():
                         raise HandedBack
                     ended = self.batcher.step()
-                    self._end([self._forget(stream.key) for stream in ended])
+                    # Held until their end is recorded: if recording fails (a deadlock, the database
+                    # away), they are handed back with the rest instead of waiting out their leases,
+                    # which would cost each one more attempt.
+                    self._end([self.running[stream.key] for stream in ended])
+                    for stream in ended:
+                        self._forget(stream.key)
                     for job_id in keeper.lost():
                         self._stopped(job_id)
                     # Slots freed, or a moment passed: jobs queued since may join the next passes.

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from sqlalchemy import create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from shared.catalog.names import DEFAULT_NAME
@@ -238,6 +239,25 @@ def test_shutting_down_hands_every_held_job_back_and_sends_it_again(
         return steps > 2
 
     run(jobs[0], classifier, embedded, shutting_down=sigterm_after_two_passes)
+
+    for job_id in jobs:
+        row, result = stored(job_id)
+        assert (row.status, row.attempts, row.lease_owner, result) == (JobStatus.QUEUED, 0, None, None)
+
+
+def test_jobs_whose_end_could_not_be_recorded_are_handed_back_with_the_rest(
+    embedded: Settings, classifier: AudioClassifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deadlock on the batch row (two processes ending jobs of one batch) once left the jobs being
+    recorded held by nobody until their leases expired, and each cost one more attempt."""
+    jobs = [queue_job(tmp_path, speechlike(0.6, seed=i)) for i in range(3)]
+
+    def deadlocked(*_: object, **__: object) -> bool:
+        raise OperationalError("SELECT ... FOR UPDATE", {}, Exception("deadlock detected"))
+
+    monkeypatch.setattr(finish, "complete_job", deadlocked)
+    with pytest.raises(OperationalError):
+        run(jobs[0], classifier, embedded)
 
     for job_id in jobs:
         row, result = stored(job_id)
