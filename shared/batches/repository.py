@@ -17,7 +17,10 @@ from shared.models.base import utcnow
 def get(session: Session, batch_id: uuid.UUID, *, for_update: bool = False) -> Batch | None:
     query = select(Batch).where(Batch.id == batch_id).execution_options(populate_existing=True)
     # Row lock (PostgreSQL): the jobs of one batch end one at a time, so exactly one sees the last end.
-    return session.scalar(query.with_for_update() if for_update else query)
+    # FOR NO KEY UPDATE, not FOR UPDATE: a transaction that ends a job has usually taken a key-share lock
+    # on its batch already (updating its job row a second time re-checks the foreign key), and two of them
+    # each upgrading that to FOR UPDATE wait for each other: a deadlock, measured in most kill -9 runs.
+    return session.scalar(query.with_for_update(key_share=True) if for_update else query)
 
 
 def get_visible(session: Session, caller: Caller, batch_id: uuid.UUID) -> Batch | None:

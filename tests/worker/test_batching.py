@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from shared.db import get_engine, reset_engine, session_scope
 from shared.jobs import lease, repository
 from shared.jobs.lease import ClaimOutcome
 from shared.lifecycle import finish
+from shared.lifecycle.batch_completion import note_job_ended
 from shared.migrate import upgrade_to_head
 from shared.models import Batch, Job, JobResultRow, JobStatus
 from shared.models.base import utcnow
@@ -365,6 +367,38 @@ def sqlalchemy_lock_timeout() -> object:
 
     # Without SKIP LOCKED the second claim would wait on the first's rows; fail fast instead of hanging.
     return text("SET lock_timeout = '2s'")
+
+
+def test_on_postgresql_two_jobs_of_a_batch_ending_at_once_do_not_deadlock(
+    postgres: str, tmp_path: Path
+) -> None:
+    """Ending a job updates its row twice (the result, then the audio key), and the second update
+    re-checks the foreign key: each transaction holds a key-share lock on the batch before it locks the
+    batch to see whether it was the last job. Two that took FOR UPDATE there waited for each other."""
+    batch = Batch(id=uuid.uuid4(), job_count=3)
+    with session_scope() as session:
+        session.add(batch)
+    jobs = [queue_job(tmp_path, speechlike(0.3, seed=i)) for i in range(2)]
+    with session_scope() as session:
+        for job_id in jobs:
+            session.get(Job, job_id).batch_id = batch.id
+            assert repository.claim(session, job_id, owner=str(job_id), lease_seconds=60)
+    engine = create_engine(postgres)
+    with Session(engine) as first, Session(engine) as second:
+        for session, job_id in zip((first, second), jobs, strict=True):
+            for progress in (0.5, 1.0):
+                assert repository.update_owned(session, job_id, str(job_id), progress=progress)
+            session.flush()
+
+        def end(session: Session) -> None:
+            note_job_ended(session, batch.id)
+            time.sleep(0.2)  # the other reaches its lock meanwhile
+            session.commit()
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for ending in [pool.submit(end, first), pool.submit(end, second)]:
+                ending.result(timeout=30)
+    engine.dispose()
 
 
 def test_cancelling_a_job_between_claims_keeps_it_cancelled(embedded: Settings, tmp_path: Path) -> None:
