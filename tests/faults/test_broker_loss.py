@@ -16,17 +16,22 @@ from tests.webhook_receiver import WebhookReceiver
 pytestmark = pytest.mark.integration
 
 BEFORE, DURING = 8, 2
+CLIP_SECONDS = 30.0
 
 
 def test_redis_restarted_empty_loses_no_job(
     make_stack: StackFactory, redis: PrivateRedis, receiver: WebhookReceiver, tmp_path: Path
 ) -> None:
-    # One job per worker pass: a worker that fills its passes claims queued jobs from the database without
-    # their messages, which would hide whether the reconciler re-sends every message that was lost.
+    # One job per worker pass, so the worker claims no queued job to fill a pass. It still claims the next
+    # queued job from the database (without its message) each time one ends, Redis down or not, so the
+    # reconciler has something to re-send only if the worker has not drained the queue before Redis is
+    # back and the jobs are EMOQ_REQUEUE_AFTER_SECONDS old. With 8-second clips (0.4 to 0.7 s a job) the
+    # worker had run all but one to four of them by the reconciler's first look, and in some runs all of
+    # them (re-sent 0). With 30-second clips the queue outlasts the outage several times over: 6 re-sent.
     stack = make_stack(EMOQ_INFERENCE_BATCH_SIZE="1")
     stack.start_all("api", "worker", "webhooks", "scheduler")
     stack.wait_ready()
-    clip = write_tone(tmp_path / "clip.wav", fmt="wav", seconds=8.0)
+    clip = write_tone(tmp_path / "clip.wav", fmt="wav", seconds=CLIP_SECONDS)
     job_ids = [stack.submit(clip, webhook_url=receiver.url()).json()["id"] for _ in range(BEFORE)]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
