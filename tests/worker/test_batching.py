@@ -153,16 +153,24 @@ def test_batched_jobs_are_conditioned_and_calibrated_as_the_checkpoint_asks(
         )
 
 
+def queue_batch_jobs(
+    tmp_path: Path, count: int, *, seconds: float, job_count: int | None = None
+) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """A new batch of ``job_count`` jobs (default: ``count``) and the ids of its ``count`` queued jobs."""
+    batch = Batch(id=uuid.uuid4(), job_count=job_count or count)
+    with session_scope() as session:
+        session.add(batch)
+    job_ids = [queue_job(tmp_path, speechlike(seconds, seed=i)) for i in range(count)]
+    with session_scope() as session:
+        for job_id in job_ids:
+            session.get(Job, job_id).batch_id = batch.id
+    return batch.id, job_ids
+
+
 def test_single_jobs_are_claimed_before_jobs_of_batches_and_no_more_than_asked(
     embedded: Settings, tmp_path: Path
 ) -> None:
-    batch = Batch(id=uuid.uuid4(), job_count=3)
-    with session_scope() as session:
-        session.add(batch)
-    of_batch = [queue_job(tmp_path, speechlike(0.5, seed=i)) for i in range(3)]
-    with session_scope() as session:
-        for job_id in of_batch:
-            session.get(Job, job_id).batch_id = batch.id
+    _, of_batch = queue_batch_jobs(tmp_path, 3, seconds=0.5)
     single = queue_job(tmp_path, speechlike(0.5))
 
     with session_scope() as session:
@@ -375,13 +383,9 @@ def test_on_postgresql_two_jobs_of_a_batch_ending_at_once_do_not_deadlock(
     """Ending a job updates its row twice (the result, then the audio key), and the second update
     re-checks the foreign key: each transaction holds a key-share lock on the batch before it locks the
     batch to see whether it was the last job. Two that took FOR UPDATE there waited for each other."""
-    batch = Batch(id=uuid.uuid4(), job_count=3)
-    with session_scope() as session:
-        session.add(batch)
-    jobs = [queue_job(tmp_path, speechlike(0.3, seed=i)) for i in range(2)]
+    batch_id, jobs = queue_batch_jobs(tmp_path, 2, seconds=0.3, job_count=3)
     with session_scope() as session:
         for job_id in jobs:
-            session.get(Job, job_id).batch_id = batch.id
             assert repository.claim(session, job_id, owner=str(job_id), lease_seconds=60)
     engine = create_engine(postgres)
     with Session(engine) as first, Session(engine) as second:
@@ -391,7 +395,7 @@ def test_on_postgresql_two_jobs_of_a_batch_ending_at_once_do_not_deadlock(
             session.flush()
 
         def end(session: Session) -> None:
-            note_job_ended(session, batch.id)
+            note_job_ended(session, batch_id)
             time.sleep(0.2)  # the other reaches its lock meanwhile
             session.commit()
 
