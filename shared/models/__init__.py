@@ -7,10 +7,12 @@ from shared.models.dataset import Dataset, DatasetClip, DatasetStatus
 from shared.models.job import FINAL_STATUSES, Job, JobStatus
 from shared.models.result import JobResultRow
 from shared.models.served_model import ServedModel
+from shared.models.training import TRAINING_FINAL_STATUSES, ModelVersion, Training, TrainingStatus
 from shared.models.webhook import DeliveryStatus, EventType, WebhookAttempt, WebhookEvent
 
 __all__ = [
     "FINAL_STATUSES",
+    "TRAINING_FINAL_STATUSES",
     "ApiKey",
     "Base",
     "Batch",
@@ -22,7 +24,10 @@ __all__ = [
     "Job",
     "JobResultRow",
     "JobStatus",
+    "ModelVersion",
     "ServedModel",
+    "Training",
+    "TrainingStatus",
     "WebhookAttempt",
     "WebhookEvent",
 ]

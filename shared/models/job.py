@@ -89,6 +89,12 @@ class Job(Base):
     # The name (EMOQ_MODELS) of the model asked for; None on jobs older than named models, which the
     # default model serves.
     model: Mapped[str | None] = mapped_column(String(32))
+    # A registered model version (a custom model) the job runs on instead; its queue is then the one of
+    # ``model``, the served model whose workers load versions on demand. SET NULL: a version may be deleted
+    # once no unfinished job needs it, and the result keeps its identity.
+    model_version_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("model_versions.id", ondelete="SET NULL")
+    )
 
     # Where the audio lives while it is needed; cleared once it is deleted.
     audio_key: Mapped[str | None] = mapped_column(String(255))

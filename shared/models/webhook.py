@@ -16,6 +16,8 @@ class EventType(StrEnum):
     JOB_FAILED = "job.failed"
     JOB_CANCELLED = "job.cancelled"
     BATCH_COMPLETED = "batch.completed"
+    TRAINING_SUCCEEDED = "training.succeeded"
+    TRAINING_FAILED = "training.failed"
 
 
 class DeliveryStatus(StrEnum):
@@ -38,6 +40,9 @@ class WebhookEvent(Base):
     )
     batch_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("batches.id", ondelete="CASCADE"), index=True
+    )
+    training_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("trainings.id", ondelete="CASCADE"), index=True
     )
     # Whose secret signs it: the key that owns the job or batch (None: the server-wide secret).
     owner_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_keys.id"))

@@ -1,0 +1,1 @@
+"""Registered model versions: custom models that trainings made, stored as checkpoint archives."""
