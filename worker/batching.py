@@ -41,6 +41,7 @@ from shared.storage import Storage
 from worker.acoustics.summary import describe
 from worker.acoustics.tracks import TrackExtractor
 from worker.batcher import Prefetched, Stream
+from worker.devices import pool_size
 from worker.inference import AudioClassifier
 from worker.lease_keeper import PROGRESS_INTERVAL_SECONDS, LeaseKeeper
 from worker.metrics import record_inference
@@ -201,6 +202,8 @@ class BatchedAnalysis:
                 owner=self.owner,
                 lease_seconds=self.settings.job_lease_seconds,
                 limit=limit,
+                held=len(self.running),
+                processes=pool_size(self.settings),
             )
 
     def _end(self, ended: list[_Running]) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session, selectinload
 
@@ -146,21 +146,27 @@ def asking_for(model: str) -> ColumnElement[bool]:
     return Job.model == model
 
 
+def _claimable(model: str) -> ColumnElement[bool]:
+    """Queued jobs of ``model`` whose audio is already stored: a download would hold up every job it
+    shares passes with, so jobs given by URL run from their own message."""
+    return and_(
+        Job.status == JobStatus.QUEUED, asking_for(model), Job.audio_url.is_(None), Job.audio_key.is_not(None)
+    )
+
+
+def count_claimable(session: Session, *, model: str) -> int:
+    return session.scalar(select(func.count()).select_from(Job).where(_claimable(model))) or 0
+
+
 def claim_queued(session: Session, *, model: str, owner: str, lease_seconds: int, limit: int) -> list[Job]:
     """Take up to ``limit`` queued jobs of ``model`` in one statement: single jobs before those of
-    batches, oldest first. Only jobs whose audio is already stored: a download would hold up every job it shares passes
-    with, so jobs given by URL run from their own message. On PostgreSQL, rows another worker is
+    batches, oldest first. On PostgreSQL, rows another worker is
     claiming at the same moment are skipped, not waited for; SQLite has one writer at a time anyway.
     Returns the claimed rows' id, audio_key, duration_s, declared_duration_s, with_features and
     transcribe."""
     candidates = (
         select(Job.id)
-        .where(
-            Job.status == JobStatus.QUEUED,
-            asking_for(model),
-            Job.audio_url.is_(None),
-            Job.audio_key.is_not(None),
-        )
+        .where(_claimable(model))
         .order_by(Job.batch_id.is_not(None), func.coalesce(Job.enqueued_at, Job.created_at))
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -94,6 +94,8 @@ def alone(classifier: AudioClassifier, clip: np.ndarray) -> dict[str, float]:
 
 
 def run(job_id: uuid.UUID, classifier: AudioClassifier, settings: Settings, **kwargs: object) -> ClaimOutcome:
+    """As the one inference process of its worker: it may claim every queued job of its model."""
+    settings.worker_concurrency = 1
     return analyze_job(
         job_id, model=DEFAULT_NAME, classifier=classifier, storage=get_storage(), settings=settings, **kwargs
     )
@@ -178,6 +180,27 @@ def test_single_jobs_are_claimed_before_jobs_of_batches_and_no_more_than_asked(
 
     assert {c.id for c in claimed} == {single, of_batch[0]}
     assert {stored(j)[0].status for j in of_batch[1:]} == {JobStatus.QUEUED}
+
+
+def test_a_process_claims_no_more_than_its_even_share_of_the_queued_work(
+    embedded: Settings, tmp_path: Path
+) -> None:
+    _, of_batch = queue_batch_jobs(tmp_path, 9, seconds=0.3)
+
+    def claim(owner: str, *, held: int) -> set[uuid.UUID]:
+        with session_scope() as session:
+            claimed = lease.claim_queued(
+                session, model=DEFAULT_NAME, owner=owner, lease_seconds=60, limit=20, held=held, processes=2
+            )
+        return {c.id for c in claimed}
+
+    # The first process holds the job whose message it took; with 9 queued, half of the 10 is its share.
+    first = claim("a", held=1)
+    second = claim("b", held=0)  # 5 left: it takes 3, leaving 2 for the jobs' own messages
+    holding_too_much = claim("a", held=5)
+
+    assert len(first) == 4 and len(second) == 3 and holding_too_much == set()
+    assert first.isdisjoint(second) and first | second < set(of_batch)
 
 
 def test_a_worker_claims_only_jobs_of_its_model_and_the_default_model_takes_unnamed_ones(
