@@ -78,13 +78,24 @@ class ClaimedJob:
 
 
 def claim_queued(
-    session: Session, *, model: str, owner: str, lease_seconds: int, limit: int
+    session: Session,
+    *,
+    model: str,
+    model_version_id: uuid.UUID | None = None,
+    owner: str,
+    lease_seconds: int,
+    limit: int,
 ) -> list[ClaimedJob]:
-    """Queued jobs of ``model`` taken in one round trip to fill forward passes alongside those this owner
-    holds (of the same model). Their own broker messages, when they arrive, find them held (or finished)
-    and are dropped."""
+    """Queued jobs of ``model`` (and of its registered version ``model_version_id``, or of none) taken in
+    one round trip to fill forward passes alongside those this owner holds (of the same checkpoint). Their
+    own broker messages, when they arrive, find them held (or finished) and are dropped."""
     rows = repository.claim_queued(
-        session, model=model, owner=owner, lease_seconds=lease_seconds, limit=limit
+        session,
+        model=model,
+        model_version_id=model_version_id,
+        owner=owner,
+        lease_seconds=lease_seconds,
+        limit=limit,
     )
     return [ClaimedJob.of(row) for row in rows]
 
