@@ -133,10 +133,9 @@ def test_the_owners_promoted_version_answers_when_no_model_is_named(
     assert "promoted" in row and "default" in row
 
 
-def test_a_version_whose_archive_is_gone_fails_its_jobs_with_a_code(
-    service: Service, custom_model: Path, tmp_path: Path
-) -> None:
-    version_id, _, key = service.register(custom_model)
+def test_a_version_whose_archive_is_gone_fails_its_jobs_with_a_code(service: Service, tmp_path: Path) -> None:
+    # A checkpoint of its own: no worker has unpacked this revision before it was lost.
+    version_id, _, key = service.register(save_tiny_checkpoint(tmp_path / "lost", seed=11))
     service.storage.delete(key)
 
     job_id = service.stack.submit(write_tone(tmp_path / "a.wav", fmt="wav"), model=version_id).json()["id"]
