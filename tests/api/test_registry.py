@@ -99,6 +99,9 @@ def test_a_job_asks_for_a_version_by_id_and_runs_on_the_default_models_queue(
     assert (plain["model"], plain["model_version_id"]) == ("default", None)
     jobs = client.get(f"/v1/batches/{batch.json()['id']}").json()["jobs"]
     assert [job["model_version_id"] for job in jobs] == [version_id]
+    # Before any result, the CSV's label columns are the version's (no served model has reported).
+    header = client.get(f"/v1/batches/{batch.json()['id']}/results", headers={"Accept": "text/csv"}).text
+    assert all(label in header.splitlines()[0].split(",") for label in ("angry", "happy", "neutral", "sad"))
     refused = submit(client, tone_wav, model="not-a-model")
     assert (refused.status_code, refused.json()["code"]) == (422, "unknown_model")
 
