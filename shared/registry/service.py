@@ -88,7 +88,7 @@ def choose_model(session: Session, caller: Caller, asked: str | None, settings: 
     """The model for ``model=`` as ``api.forms.parse_model`` let it through: a served name, one of the
     caller's version ids, or nothing (the caller's default version, else the served default). A version
     runs on the default model's queue. Another key's version is unknown, as a name nobody serves is."""
-    if asked in settings.model_names:
+    if asked is not None and asked in settings.model_names:
         return ModelChoice(model=asked)
     if asked is None:
         version = repository.default_of(session, caller)
