@@ -12,7 +12,7 @@ from shared.broker import TaskName, get_celery
 from shared.config import Settings, get_settings
 from shared.db import session_scope
 from shared.errors import ModelUnavailable
-from shared.jobs import repository
+from shared.jobs import lease, repository
 from shared.jobs.lease import ClaimOutcome
 from shared.jobs.queue import enqueue_analysis
 from shared.lifecycle import finish
@@ -50,6 +50,13 @@ def analyze(self: Task, job_id: str) -> None:
                 send_to_its_queue(uuid.UUID(job_id))
             return
         if version_id is not None:
+            with retrying_transient_failures(), session_scope() as session:
+                settled = lease.nothing_to_do(session, uuid.UUID(job_id))
+            if settled is not None:
+                # Most such messages find their job ended or held by the pass that took it with others:
+                # dropped before loading a version for nothing.
+                log.info("job has ended or is held; dropping this delivery", extra={"outcome": settled.value})
+                return
             try:
                 with retrying_transient_failures():
                     classifier = get_version_classifier(version_id)
