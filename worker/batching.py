@@ -71,8 +71,8 @@ class _Running:
 
 
 class BatchedAnalysis:
-    """The jobs of one model one owner holds, analysed together until none is left and the queue has no
-    more for that model."""
+    """The jobs of one checkpoint (a served model's, or one registered version's) one owner holds,
+    analysed together until none is left and the queue has no more for it."""
 
     def __init__(
         self,
@@ -84,11 +84,14 @@ class BatchedAnalysis:
         settings: Settings,
         shutting_down: Callable[[], bool],
         transcriber: Callable[[], Transcriber] | None = None,
+        model_version_id: uuid.UUID | None = None,
     ) -> None:
         """``transcriber`` gives the speech recogniser, loaded on the first job that asks for a transcript;
-        without one such jobs fail with ``transcription_unavailable``."""
+        without one such jobs fail with ``transcription_unavailable``. With ``model_version_id`` the
+        classifier is that registered version's, and only its jobs join the passes."""
         self.owner = owner
         self.model = model
+        self.model_version_id = model_version_id
         self.transcriber = transcriber
         self.classifier = classifier
         self.storage = storage
@@ -203,6 +206,7 @@ class BatchedAnalysis:
             return lease.claim_queued(
                 session,
                 model=self.model,
+                model_version_id=self.model_version_id,
                 owner=self.owner,
                 lease_seconds=self.settings.job_lease_seconds,
                 limit=limit,
