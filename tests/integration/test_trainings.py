@@ -9,9 +9,8 @@ import hashlib
 import json
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,11 @@ from sqlalchemy.orm import Session
 from shared.models import ModelVersion
 from shared.registry.checkpoints import unpack_checkpoint
 from shared.storage import open_storage
-from tests.dataset_factory import write_corpus, zip_folder
+from tests.dataset_factory import write_corpus
 from tests.faults.harness import FaultStack
 from tests.integration.conftest import WEBHOOK_SECRET, servers_env, settings_from
 from tests.integration.stack import FINAL, free_port
+from tests.training_stack import upload_corpus, versions_of, wait_training
 from tests.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.integration
@@ -47,23 +47,8 @@ TRAINING_ENV = {
 class TrainingStack(FaultStack):
     """Processes in their own groups, killed at the end: nothing of a training outlives the module."""
 
-    def upload(self, folder: Path) -> str:
-        files = {"archive": ("corpus.zip", zip_folder(folder), "application/zip")}
-        response = self.client.post("/v1/datasets", files=files)
-        assert response.status_code == 201, response.text
-        return response.json()["id"]
-
-    def training(self, training_id: str) -> dict[str, Any]:
-        return self.client.get(f"/v1/trainings/{training_id}").json()
-
-    def wait_training(self, training_id: str, done: Any, timeout: float = 180) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            training = self.training(training_id)
-            if done(training):
-                return training
-            time.sleep(0.1)
-        raise AssertionError(f"training {training_id}: {training}\n{self.logs()}")
+    def wait_training(self, training_id: str, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        return wait_training(self.client, training_id, done, logs=self.logs)
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +85,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_training_registers_a_model_version_that_emoq_evaluate_agrees_with(
     stack: TrainingStack, corpus: Path, tmp_path: Path
 ) -> None:
-    dataset_id = stack.upload(corpus)
+    dataset_id = upload_corpus(stack.client, corpus)
     with WebhookReceiver(WEBHOOK_SECRET) as receiver:
         created = stack.client.post(
             "/v1/trainings",
@@ -167,7 +152,7 @@ def test_a_training_registers_a_model_version_that_emoq_evaluate_agrees_with(
 def test_cancelling_a_running_training_stops_it_at_the_next_epoch_and_registers_nothing(
     stack: TrainingStack, corpus: Path
 ) -> None:
-    dataset_id = stack.upload(corpus)
+    dataset_id = upload_corpus(stack.client, corpus)
     training_id = stack.client.post("/v1/trainings", json={"dataset_id": dataset_id, "epochs": 60}).json()[
         "id"
     ]
@@ -179,10 +164,8 @@ def test_cancelling_a_running_training_stops_it_at_the_next_epoch_and_registers_
     # The worker notices at its next epoch and is free for the next training at once.
     after = stack.client.post("/v1/trainings", json={"dataset_id": dataset_id, "epochs": 1}).json()["id"]
     assert stack.wait_training(after, lambda t: t["status"] in FINAL)["status"] == "succeeded"
-    training = stack.training(training_id)
+    training = stack.client.get(f"/v1/trainings/{training_id}").json()
     assert training["status"] == "cancelled" and training["model_version_id"] is None
     assert len(training["epochs"]) < 60
-    with Session(stack.engine) as session:
-        versions = session.scalars(select(ModelVersion.training_id)).all()
-    assert uuid.UUID(training_id) not in versions
+    assert versions_of(stack.engine, training_id) == []
     assert stack.client.delete(f"/v1/trainings/{training_id}").status_code == 409
