@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -46,6 +47,16 @@ TRAINING_ENV = {
 
 class TrainingStack(FaultStack):
     """Processes in their own groups, killed at the end: nothing of a training outlives the module."""
+
+    def client_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The `emoq` client against this stack."""
+        return subprocess.run(
+            [sys.executable, "-m", "cli.main", *args],
+            env={**os.environ, "EMOQ_URL": f"http://127.0.0.1:{self.port}"},
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
 
     def wait_training(self, training_id: str, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
         return wait_training(self.client, training_id, done, logs=self.logs)
@@ -87,14 +98,31 @@ def test_a_training_registers_a_model_version_that_emoq_evaluate_agrees_with(
 ) -> None:
     dataset_id = upload_corpus(stack.client, corpus)
     with WebhookReceiver(WEBHOOK_SECRET) as receiver:
-        created = stack.client.post(
-            "/v1/trainings",
-            json={"dataset_id": dataset_id, "epochs": 2, "name": "tones", "webhook_url": receiver.url()},
+        # As a user would: `emoq trainings start --watch` follows it to the end.
+        started = stack.client_cli(
+            "trainings",
+            "start",
+            dataset_id,
+            "--epochs",
+            "2",
+            "--name",
+            "tones",
+            "--webhook-url",
+            receiver.url(),
+            "--watch",
         )
-        assert created.status_code == 202, created.text
-        training_id = created.json()["id"]
-        training = stack.wait_training(training_id, lambda t: t["status"] in FINAL)
         [event] = receiver.wait_for(1)
+
+    assert started.returncode == 0, started.stderr + stack.logs()
+    training_id = started.stdout.split("\t", 1)[0]
+    training = stack.client.get(f"/v1/trainings/{training_id}").json()
+    lines = started.stdout.splitlines()
+    assert [line.split()[:2] for line in lines if line.startswith("epoch")] == [
+        ["epoch", "1"],
+        ["epoch", "2"],
+    ]
+    assert f"model version {training['model_version_id']}" in lines
+    assert training_id in stack.client_cli("trainings", "list").stdout
 
     assert training["status"] == "succeeded", training
     assert training["attempts"] == 1 and training["progress"] == 1.0
@@ -158,9 +186,9 @@ def test_cancelling_a_running_training_stops_it_at_the_next_epoch_and_registers_
     ]
     stack.wait_training(training_id, lambda t: len(t["epochs"]) >= 1)
 
-    cancelled = stack.client.delete(f"/v1/trainings/{training_id}")
+    cancelled = stack.client_cli("trainings", "cancel", training_id)
 
-    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled", cancelled.text
+    assert (cancelled.returncode, cancelled.stdout) == (0, f"{training_id}\tcancelled\n"), cancelled.stderr
     # The worker notices at its next epoch and is free for the next training at once.
     after = stack.client.post("/v1/trainings", json={"dataset_id": dataset_id, "epochs": 1}).json()["id"]
     assert stack.wait_training(after, lambda t: t["status"] in FINAL)["status"] == "succeeded"
