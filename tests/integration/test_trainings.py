@@ -62,11 +62,13 @@ class TrainingStack(FaultStack):
         return wait_training(self.client, training_id, done, logs=self.logs)
 
 
-@pytest.fixture(scope="module")
+# embedded: `make run` (SQLite, the filesystem broker), which starts a trainer with the rest; postgres+redis:
+# the compose file's processes, one each.
+@pytest.fixture(scope="module", params=["embedded", "postgres+redis"])
 def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tiny_model: Path
 ) -> Iterator[TrainingStack]:
-    root = tmp_path_factory.mktemp("trainings")
+    root = tmp_path_factory.mktemp(f"trainings-{request.param}")
     env = {
         **TRAINING_ENV,
         "EMOQ_DATA_DIR": str(root / "var"),
@@ -77,11 +79,15 @@ def stack(
         },
     }
     with ExitStack() as cleanup:
-        env |= cleanup.enter_context(servers_env("postgres+redis", request))
-        running = TrainingStack(root, env, env["EMOQ_DATABASE_URL"])
+        if request.param != "embedded":
+            env |= cleanup.enter_context(servers_env(request.param, request))
+        running = TrainingStack(root, env, settings_from(env).database_url)
         cleanup.callback(running.close)
-        running.emoq("migrate")
-        running.start_all("api", "trainer", "webhooks")
+        if request.param == "embedded":
+            running.start("emoq-run", "run")
+        else:
+            running.emoq("migrate")
+            running.start_all("api", "trainer", "webhooks")
         # No inference worker: ready as far as the API goes (database and broker) is all a training needs.
         running.wait_api()
         yield running
