@@ -1,14 +1,17 @@
 """Trainings end to end through real processes: `emoq api`, `emoq trainer` (the training queue only),
 `emoq worker` and `emoq webhooks` on PostgreSQL and Redis, and `emoq run` as `make run` starts it. A
-dataset of generated clips is uploaded and trained on for two epochs with the shipped architecture; the
-model version it registers is checked against its archive in storage and against `emoq evaluate` run on
-that archive's checkpoint, and jobs on it score each clip as `emoq evaluate` did."""
+dataset of EmoDB clips (generated ones without the team's data) is uploaded and trained on for two
+epochs with the shipped architecture; the model version it registers is checked against its archive in
+storage and against `emoq evaluate` run on that archive's checkpoint, and jobs on it score each clip as
+`emoq evaluate` did."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -24,6 +27,7 @@ from sqlalchemy.orm import Session
 from shared.models import ModelVersion
 from shared.registry.checkpoints import unpack_checkpoint
 from shared.storage import open_storage
+from tests.conftest import SHARED_DATA
 from tests.dataset_factory import write_corpus
 from tests.faults.harness import FaultStack
 from tests.integration.conftest import WEBHOOK_SECRET, servers_env, settings_from
@@ -97,8 +101,25 @@ def stack(
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Five speakers: one held out for the evaluation, one for validation, three to train on.
-    return write_corpus(tmp_path_factory.mktemp("corpus") / "corpus", speakers=5)
+    """Five speakers: one held out for the evaluation, one for validation, three to train on; each with
+    one angry and one sad clip, from EmoDB where the team's data is at hand, else generated."""
+    folder = tmp_path_factory.mktemp("corpus") / "corpus"
+    if not (SHARED_DATA / "emodb").is_dir():
+        return write_corpus(folder, speakers=5)
+    with (SHARED_DATA / "emodb" / "manifest.csv").open(newline="") as manifest:
+        rows = list(csv.DictReader(manifest))
+    speakers = sorted({row["speaker"] for row in rows})[:5]
+    chosen = [
+        next(row for row in rows if row["speaker"] == speaker and row["label"] == label)
+        for speaker in speakers
+        for label in ("angry", "sad")
+    ]
+    for row in chosen:
+        (folder / row["label"]).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SHARED_DATA / "emodb" / row["path"], folder / row["label"] / row["path"])
+    lines = ["path,label,speaker", *(f"{r['label']}/{r['path']},{r['label']},{r['speaker']}" for r in chosen)]
+    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
+    return folder
 
 
 def test_a_training_registers_a_model_version_that_emoq_evaluate_agrees_with(
