@@ -24,7 +24,6 @@ from shared.models import Job, ModelVersion
 from shared.registry import service as registry
 from shared.storage import get_storage
 from tests.model_versions import register_version
-from tests.worker.test_batching import postgres  # noqa: F401 (a fixture)
 
 T = TypeVar("T")
 # Long enough for the other transaction to reach its lock and wait there.
@@ -37,7 +36,7 @@ def in_own_transaction(work: Callable[[Session], T]) -> T:
 
 
 @pytest.fixture
-def version_id(postgres: str, tiny_model: Path) -> uuid.UUID:  # noqa: F811
+def version_id(postgres: str, tiny_model: Path) -> uuid.UUID:
     with session_scope() as session:
         return register_version(session, get_storage(), tiny_model).id
 
