@@ -9,7 +9,18 @@ from fastapi_offline import FastAPIOffline
 from api.deps import client_route_dependencies, require_admin_scope, require_jobs_scope
 from api.metrics import install_metrics
 from api.problems import PROBLEM_RESPONSES, install_problem_handlers
-from api.routes import batches, datasets, deliveries, health, jobs, models, predict, web, webhook_secret
+from api.routes import (
+    batches,
+    datasets,
+    deliveries,
+    health,
+    jobs,
+    models,
+    predict,
+    trainings,
+    web,
+    webhook_secret,
+)
 from shared.config import get_settings
 from shared.logs import configure_logging
 
@@ -46,6 +57,7 @@ def create_app() -> FastAPI:
         batches.router,
         models.router,
         datasets.router,
+        trainings.router,
     )
     for router in client_routers:
         app.include_router(router, dependencies=client_route_dependencies(settings, require_jobs_scope))

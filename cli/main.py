@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "cli.client",
     "cli.datasets",
     "cli.models",
+    "cli.trainings",
     "cli.keys",
     "cli.train",
     "cli.evaluate",

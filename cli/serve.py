@@ -48,12 +48,21 @@ CELERY_WORKERS = (
         concurrency="webhook_concurrency",
         metrics_port="webhooks_metrics_port",
     ),
+    CeleryWorker(
+        "trainer",
+        "run a training worker (the training queue only: POST /v1/trainings)",
+        "worker.training_app",
+        ("training",),
+        concurrency="training_concurrency",
+        metrics_port="training_metrics_port",
+    ),
 )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     run = subparsers.add_parser(
-        "run", help="migrate, then serve the API, a worker, webhooks and the scheduler; restart what dies"
+        "run",
+        help="migrate, then serve the API, a worker, webhooks, the scheduler and a trainer; restart what dies",
     )
     run.set_defaults(handler=_run)
     api = subparsers.add_parser("api", help="serve the HTTP API")
@@ -203,5 +212,6 @@ def _run(_: argparse.Namespace) -> int:
     # The API first, so that nothing new is accepted while the rest stops, all at once: the worker hands
     # its running jobs back, the webhook worker finishes the deliveries under way.
     return Supervisor(
-        ["api", "worker", "webhooks", "scheduler"], stop_order=[["api"], ["worker", "webhooks", "scheduler"]]
+        ["api", "worker", "webhooks", "scheduler", "trainer"],
+        stop_order=[["api"], ["worker", "webhooks", "scheduler", "trainer"]],
     ).run()

@@ -18,6 +18,7 @@ class Queue(StrEnum):
     BULK = "bulk"  # jobs of batches: workers alternate queues, so a big batch never starves single jobs
     WEBHOOKS = "webhooks"  # deliveries, on their own workers: a slow receiver never holds up inference
     MAINTENANCE = "maintenance"  # housekeeping sent by the scheduler, run by the webhook workers
+    TRAINING = "training"  # trainings, on workers that only train, so inference is never starved
 
 
 def analysis_queue(model: str, *, bulk: bool) -> str:
@@ -34,7 +35,12 @@ def analysis_queues(models: list[str]) -> list[str]:
 
 def all_queues(settings: Settings) -> list[str]:
     """Every queue the service uses with these settings."""
-    return [*analysis_queues(settings.model_names), Queue.WEBHOOKS.value, Queue.MAINTENANCE.value]
+    return [
+        *analysis_queues(settings.model_names),
+        Queue.WEBHOOKS.value,
+        Queue.MAINTENANCE.value,
+        Queue.TRAINING.value,
+    ]
 
 
 class TaskName(StrEnum):
@@ -43,6 +49,7 @@ class TaskName(StrEnum):
     DISPATCH_DUE_WEBHOOKS = "webhooks.dispatch_due"
     RECONCILE_JOBS = "jobs.reconcile"
     PURGE_EXPIRED = "retention.purge_expired"
+    TRAIN = "trainings.train"
 
 
 def uses_filesystem_transport(settings: Settings) -> bool:
@@ -118,6 +125,7 @@ def create_celery(settings: Settings) -> Celery:
             TaskName.DISPATCH_DUE_WEBHOOKS.value: {"queue": Queue.WEBHOOKS.value},
             TaskName.RECONCILE_JOBS.value: {"queue": Queue.MAINTENANCE.value},
             TaskName.PURGE_EXPIRED.value: {"queue": Queue.MAINTENANCE.value},
+            TaskName.TRAIN.value: {"queue": Queue.TRAINING.value},
         },
         # The scheduler (celery beat) sends what is due; the database says what is due.
         beat_schedule={

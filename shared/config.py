@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     max_dataset_files: int = Field(default=5000, ge=2)
     max_dataset_bytes: int = Field(default=2 * 1024**3, ge=1, description="The upload, and a zip unpacked")
     dataset_min_files_per_label: int = Field(default=5, ge=1)
+    # Trainings (POST /v1/trainings), run one at a time per `emoq trainer` process.
+    training_default_epochs: int = Field(default=10, ge=1, description="When a training does not say")
+    training_max_epochs: int = Field(default=100, ge=1, description="Most epochs a training may ask for")
+    training_concurrency: int = Field(default=1, ge=1, description="Training processes per `emoq trainer`")
     max_archive_ratio: float = Field(default=100.0, gt=1, description="Unpacked to packed, per zip entry")
     download_timeout_seconds: float = Field(default=30.0, gt=0)
     download_max_redirects: int = Field(default=5, ge=0)
@@ -119,6 +123,7 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = Field(default=9101, ge=0, le=65535)
     webhooks_metrics_port: int = Field(default=9102, ge=0, le=65535)
+    training_metrics_port: int = Field(default=9104, ge=0, le=65535)
     # The API's /metrics is served on this listener, apart from the API's port (0: not at all).
     metrics_port: int = Field(default=9103, ge=0, le=65535)
     metrics_token: SecretStr | None = Field(default=None, description="Also serve /metrics on the API port")

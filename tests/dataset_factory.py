@@ -12,8 +12,10 @@ from tests.audio_factory import write_tone
 PITCHES = {"angry": 220.0, "sad": 150.0, "happy": 330.0}
 
 
-def write_corpus(folder: Path, *, labels: tuple[str, ...] = ("angry", "sad"), per_label: int = 5) -> Path:
-    """``per_label`` half-second wav clips per label, spread over two speakers, under ``folder``."""
+def write_corpus(
+    folder: Path, *, labels: tuple[str, ...] = ("angry", "sad"), per_label: int = 5, speakers: int = 2
+) -> Path:
+    """``per_label`` half-second wav clips per label, spread over ``speakers`` speakers, under ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = ["path,label,speaker"]
     for label in labels:
@@ -21,7 +23,7 @@ def write_corpus(folder: Path, *, labels: tuple[str, ...] = ("angry", "sad"), pe
             name = f"{label}/{label}{n}.wav"
             (folder / label).mkdir(exist_ok=True)
             write_tone(folder / name, fmt="wav", seconds=0.5, freq=PITCHES[label] * (1 + 0.02 * n))
-            rows.append(f"{name},{label},s{n % 2}")
+            rows.append(f"{name},{label},s{n % speakers}")
     (folder / "manifest.csv").write_text("\n".join(rows) + "\n")
     return folder
 

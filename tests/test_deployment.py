@@ -79,7 +79,7 @@ def test_the_services_share_no_disk_only_the_servers() -> None:
 def test_compose_wires_the_services() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"postgres", "redis", "minio", "api", "worker", "worker-gpu"} <= set(services)
+    assert {"postgres", "redis", "minio", "api", "worker", "worker-gpu", "worker-training"} <= set(services)
     assert all("healthcheck" in services[s] for s in ("postgres", "redis"))
     assert services["worker"]["depends_on"]["api"]["condition"] == "service_healthy"
     gpu = services["worker-gpu"]
@@ -107,6 +107,7 @@ def test_prometheus_scrapes_the_ports_the_services_serve_metrics_on() -> None:
         "worker": default["worker_metrics_port"],
         "worker-gpu": default["worker_metrics_port"],
         "webhooks": default["webhooks_metrics_port"],
+        "worker-training": default["training_metrics_port"],
     }
 
     targets = {

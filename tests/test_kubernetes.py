@@ -23,7 +23,7 @@ LAYERS = [K8S / "base", *sorted(p for p in (K8S / "overlays").iterdir() if p.is_
 SETTINGS = {f"EMOQ_{name.upper()}" for name in Settings.model_fields}
 # The oldest Kubernetes release still commonly run; the manifests use nothing newer.
 KUBERNETES_VERSION = "1.30.0"
-COMMANDS = {"api", "worker", "webhooks", "scheduler", "migrate"}
+COMMANDS = {"api", "worker", "webhooks", "scheduler", "migrate", "trainer"}
 
 
 def render(layer: Path) -> list[dict[str, Any]]:

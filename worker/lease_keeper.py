@@ -25,12 +25,22 @@ PROGRESS_INTERVAL_SECONDS = 0.25
 PROGRESS_STEP = 0.02
 
 
+Renew = Callable[..., set[uuid.UUID]]
+
+
 class LeaseKeeper:
     def __init__(
-        self, owner: str, *, lease_seconds: int, progress_of: Callable[[], dict[uuid.UUID, float]]
+        self,
+        owner: str,
+        *,
+        lease_seconds: int,
+        progress_of: Callable[[], dict[uuid.UUID, float]],
+        renew: Renew = lease.renew_leases,
     ) -> None:
-        """``progress_of`` returns the progress of every held job; it is called from the thread."""
+        """``progress_of`` returns the progress of every held job; it is called from the thread. ``renew``
+        writes it and extends the leases (``shared.trainings.lease.renew_leases`` for trainings)."""
         self.owner = owner
+        self.renew = renew
         self.lease_seconds = lease_seconds
         self.progress_of = progress_of
         self._reported: dict[uuid.UUID, float] = {}
@@ -70,7 +80,7 @@ class LeaseKeeper:
         if not progress or not (lease_due or moved):
             return
         with session_scope() as session:
-            held = lease.renew_leases(session, self.owner, progress, lease_seconds=self.lease_seconds)
+            held = self.renew(session, self.owner, progress, lease_seconds=self.lease_seconds)
         self._last_write = time.monotonic()
         self._reported = {job_id: p for job_id, p in progress.items() if job_id in held}
         with self._lock:

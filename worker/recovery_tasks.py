@@ -11,6 +11,7 @@ from shared.config import get_settings
 from shared.db import is_transient
 from shared.recovery.maintenance import purge_expired, reconcile_jobs
 from shared.storage import get_storage
+from shared.trainings.recovery import reconcile_trainings
 
 log = logging.getLogger(__name__)
 app = get_celery()
@@ -21,6 +22,7 @@ def reconcile() -> None:
     """A failed run needs no retry: the next tick does the same work."""
     try:
         report = reconcile_jobs(get_settings(), get_storage())
+        trainings = reconcile_trainings(get_settings())
     except Exception as exc:
         if not is_transient(exc):
             raise
@@ -35,6 +37,8 @@ def reconcile() -> None:
                 "resent": report.resent,
             },
         )
+    if trainings:
+        log.info("trainings reconciled", extra=asdict(trainings))
 
 
 @app.task(name=TaskName.PURGE_EXPIRED, acks_late=True, reject_on_worker_lost=True)

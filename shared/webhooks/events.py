@@ -1,4 +1,4 @@
-"""Webhook events: recorded when a job or batch ends, listed, re-sent. Functions here flush; whoever
+"""Webhook events: recorded when a job, batch or training ends, listed, re-sent. Functions here flush; whoever
 opened the session commits, and the delivery task is sent only after that commit."""
 
 from __future__ import annotations
@@ -31,16 +31,19 @@ def record_event(
     owner_key_id: uuid.UUID | None,
     job_id: uuid.UUID | None = None,
     batch_id: uuid.UUID | None = None,
+    training_id: uuid.UUID | None = None,
 ) -> WebhookEvent:
     """Store the event with its body built once, and send it after commit.
 
-    A receiver that answered 410 Gone for the latest event of this batch (or job) to this URL is not
-    sent anything more: the event is stored as disabled, visible in the delivery log.
+    A receiver that answered 410 Gone for the latest event of this batch (or job, or training) to this URL
+    is not sent anything more: the event is stored as disabled, visible in the delivery log.
     """
-    if job_id is None and batch_id is None:
-        raise ValueError("a webhook event belongs to a job or a batch")
+    if job_id is None and batch_id is None and training_id is None:
+        raise ValueError("a webhook event belongs to a job, a batch or a training")
     now = utcnow()
-    previous = repository.latest_event_to(session, url=url, job_id=job_id, batch_id=batch_id)
+    previous = repository.latest_event_to(
+        session, url=url, job_id=job_id, batch_id=batch_id, training_id=training_id
+    )
     disabled = previous is not None and previous.status == DeliveryStatus.DISABLED
     event = repository.add_event(
         session,
@@ -50,6 +53,7 @@ def record_event(
             type=type.value,
             job_id=job_id,
             batch_id=batch_id,
+            training_id=training_id,
             owner_key_id=owner_key_id,
             url=url,
             payload=build_payload(type, data, now),

@@ -23,10 +23,20 @@ def get_event(session: Session, event_id: uuid.UUID) -> WebhookEvent | None:
 
 
 def latest_event_to(
-    session: Session, *, url: str, job_id: uuid.UUID | None, batch_id: uuid.UUID | None
+    session: Session,
+    *,
+    url: str,
+    job_id: uuid.UUID | None,
+    batch_id: uuid.UUID | None,
+    training_id: uuid.UUID | None = None,
 ) -> WebhookEvent | None:
-    """The newest event of this batch (or, outside a batch, this job) to this URL."""
-    scope = WebhookEvent.batch_id == batch_id if batch_id is not None else WebhookEvent.job_id == job_id
+    """The newest event of this batch (or, outside a batch, this job; or this training) to this URL."""
+    if training_id is not None:
+        scope = WebhookEvent.training_id == training_id
+    elif batch_id is not None:
+        scope = WebhookEvent.batch_id == batch_id
+    else:
+        scope = WebhookEvent.job_id == job_id
     query = (
         select(WebhookEvent)
         .where(scope, WebhookEvent.url == url)

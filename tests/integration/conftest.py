@@ -105,6 +105,7 @@ def service(
         "EMOQ_ASR_MODEL": str(tiny_asr_model),
         "EMOQ_WORKER_METRICS_PORT": str(free_port()),
         "EMOQ_WEBHOOKS_METRICS_PORT": str(free_port()),
+        "EMOQ_TRAINING_METRICS_PORT": str(free_port()),
         "EMOQ_METRICS_PORT": str(free_port()),
     }
     with ExitStack() as cleanup:

@@ -108,6 +108,7 @@ def test_sigterm_stops_everything_cleanly_and_hands_the_running_job_back(
         "EMOQ_MODEL": str(tiny_model),
         "EMOQ_WORKER_METRICS_PORT": "0",
         "EMOQ_WEBHOOKS_METRICS_PORT": "0",
+        "EMOQ_TRAINING_METRICS_PORT": "0",
     }
     stack = Stack(tmp_path, env)
     stack.start("emoq-run", "run", own_group=True)

@@ -30,7 +30,10 @@ def test_the_readme_webhook_round_trip_delivers_a_signed_event(tmp_path: Path, t
         "EMOQ_DATA_DIR": str(tmp_path / "var"),
         "EMOQ_MODEL": str(tiny_model),
     }
-    env |= {f"EMOQ_{name}": str(free_port()) for name in ("WORKER_METRICS_PORT", "WEBHOOKS_METRICS_PORT")}
+    env |= {
+        f"EMOQ_{name}": str(free_port())
+        for name in ("WORKER_METRICS_PORT", "WEBHOOKS_METRICS_PORT", "TRAINING_METRICS_PORT")
+    }
     env["EMOQ_METRICS_PORT"] = str(free_port())
     stack = Stack(tmp_path, env)
     for name in [name for name in os.environ if name.startswith("EMOQ_") and name not in env]:

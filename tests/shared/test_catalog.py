@@ -28,7 +28,7 @@ def test_without_emoq_models_the_one_model_is_emoq_model_named_default() -> None
     assert settings.model_entries == [ModelEntry("default", str(SHIPPED_MODEL), "abc123")]
     # Its queues keep the names of single-model versions, so nothing changes for existing deployments.
     assert [analysis_queue("default", bulk=bulk) for bulk in (False, True)] == ["inference", "bulk"]
-    assert all_queues(settings) == ["inference", "bulk", "webhooks", "maintenance"]
+    assert all_queues(settings) == ["inference", "bulk", "webhooks", "maintenance", "training"]
 
 
 def test_each_named_model_has_its_own_pair_of_queues() -> None:
@@ -41,6 +41,7 @@ def test_each_named_model_has_its_own_pair_of_queues() -> None:
         "bulk.accurate",
         "webhooks",
         "maintenance",
+        "training",
     ]
 
 

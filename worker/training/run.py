@@ -22,7 +22,14 @@ from worker.training.architecture import HOP_SECONDS, SAMPLING_RATE, build_model
 from worker.training.card import CardFacts, describe_architecture, render_card
 from worker.training.manifest import Clip, labels_of, read_manifest
 from worker.training.splits import split_by_speaker
-from worker.training.trainer import LabelledAudio, TrainingResult, TrainSettings, seed_everything, train
+from worker.training.trainer import (
+    EpochRecord,
+    LabelledAudio,
+    TrainingResult,
+    TrainSettings,
+    seed_everything,
+    train,
+)
 from worker.training.validation import score_clips
 
 
@@ -43,6 +50,7 @@ class TrainingPlan:
     conditioning: Conditioning | None = None
     hop_seconds: float = HOP_SECONDS  # windows are as long as the training crops (settings.augment)
     command: str = ""  # how to repeat the run, for the model card
+    on_epoch: Callable[[EpochRecord], None] | None = None  # see trainer.train
 
 
 def train_checkpoint(plan: TrainingPlan, report: Callable[[str], None] = print) -> TrainingResult:
@@ -80,7 +88,14 @@ def train_checkpoint(plan: TrainingPlan, report: Callable[[str], None] = print) 
     extractor = feature_extractor()
     device = resolve_device(plan.device)
     result = train(
-        model, extractor, train_set, validation_set, plan.settings, device=device, sampling_rate=SAMPLING_RATE
+        model,
+        extractor,
+        train_set,
+        validation_set,
+        plan.settings,
+        device=device,
+        sampling_rate=SAMPLING_RATE,
+        on_epoch=plan.on_epoch,
     )
     for part, dataset in (("validation", validation_set), ("test", test_set)):
         if dataset is not None:

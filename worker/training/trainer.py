@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,11 +80,13 @@ def train(
     *,
     device: torch.device,
     sampling_rate: int,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
 ) -> TrainingResult:
     """Train ``model`` in place and leave it holding the selected epoch's weights, in eval mode.
 
     With a validation set the selected epoch is the best by smoothed validation UAR; without one it is
-    the last epoch, which is how a final model is retrained on all non-test speakers.
+    the last epoch, which is how a final model is retrained on all non-test speakers. ``on_epoch`` hears
+    of every finished epoch (the service records progress there); an exception it raises stops training.
     """
     rng = np.random.default_rng(settings.seed)
     model.to(device).train()
@@ -147,6 +150,8 @@ def train(
         history.append(record)
         progress.set_postfix(loss=f"{record.loss:.3f}", val_uar="-" if uar is None else f"{uar:.3f}")
         progress.write(_describe(record))
+        if on_epoch is not None:
+            on_epoch(record)
 
         if smoothed is None:
             continue

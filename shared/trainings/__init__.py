@@ -1,0 +1,1 @@
+"""Trainings: custom models trained through the API, on workers that only train."""

@@ -1,0 +1,201 @@
+"""A training asked for through the API, run by a training worker from claim to registered model.
+
+Claimed under a lease kept alive by a ``LeaseKeeper`` thread (an epoch may outlast the lease); every
+epoch is recorded while the lease holds, and a lost lease (cancelled, or taken over) stops the run at the
+next epoch. The checkpoint and plot are stored under keys derived from the training's id, then ONE
+transaction marks the training succeeded and registers its model version, only if this worker still
+holds it: a version is listed exactly when its training succeeded, never half-stored.
+
+A training whose worker died restarts from scratch on its next delivery rather than from a mid-run
+checkpoint: runs on the datasets this service takes are minutes long, and a restart gives the same model
+for the same seed, where resuming would need optimiser and scheduler state kept in storage at every epoch.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from pathlib import Path
+
+from shared.config import Settings
+from shared.db import is_transient, session_scope
+from shared.errors import EmoQError
+from shared.jobs.lease import ClaimOutcome
+from shared.models import ModelVersion, Training
+from shared.registry.checkpoints import store_checkpoint
+from shared.storage import Storage
+from shared.trainings import lease, repository
+from shared.trainings.keys import checkpoint_key_for, confusion_key_for, version_id_for
+from worker.lease_keeper import LeaseKeeper
+from worker.training.augment import AugmentSettings
+from worker.training.held_out import evaluate_held_out
+from worker.training.run import TrainingPlan, train_checkpoint
+from worker.training.sources import base_checkpoint, write_dataset
+from worker.training.trainer import EpochRecord, TrainingResult, TrainSettings
+
+log = logging.getLogger(__name__)
+
+# Epochs make the first 90 % of the progress; the evaluation and storing the rest.
+TRAINING_SHARE = 0.9
+MAX_PNG_BYTES = 10 * 1024 * 1024
+
+
+class TrainingLost(Exception):
+    """The training was cancelled or taken over: stop, and write nothing more."""
+
+
+def run_training(training_id: uuid.UUID, *, storage: Storage, settings: Settings) -> ClaimOutcome:
+    """Run the training if this delivery can claim it. Transient errors (the database away) propagate
+    and the lease runs out, so the reconciler queues it again; any other error ends it as failed."""
+    owner = uuid.uuid4().hex
+    with session_scope() as session:
+        outcome = lease.claim_training(
+            session,
+            training_id,
+            owner=owner,
+            lease_seconds=settings.job_lease_seconds,
+            max_attempts=settings.max_attempts,
+        )
+        training = repository.get(session, training_id)
+        if training is not None:
+            session.expunge(training)
+    if outcome is not ClaimOutcome.CLAIMED or training is None:
+        return outcome
+    log.info("training started", extra={"training_id": str(training_id), "attempt": training.attempts})
+    try:
+        with tempfile.TemporaryDirectory(prefix="emoq-training-") as scratch:
+            _train_and_register(training, owner, storage=storage, settings=settings, scratch=Path(scratch))
+    except TrainingLost:
+        log.info("training stopped: cancelled or taken over", extra={"training_id": str(training_id)})
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        if isinstance(exc, EmoQError):
+            code, message = exc.code, exc.message
+        else:
+            log.exception("training failed", extra={"training_id": str(training_id)})
+            code, message = "training_failed", f"{type(exc).__name__}: {exc}"
+        with session_scope() as session:
+            lease.fail_training(session, training_id, owner, code=code, message=message)
+    return ClaimOutcome.CLAIMED
+
+
+class _Progress:
+    """The epochs so far, written at each epoch's end; the lease keeper renews with the progress."""
+
+    def __init__(self, training: Training, owner: str) -> None:
+        self.training_id = training.id
+        self.owner = owner
+        self.total = int(training.params["epochs"])
+        self.epochs: list[dict[str, float | int | None]] = []
+        self.keeper: LeaseKeeper | None = None
+
+    def fraction(self) -> dict[uuid.UUID, float]:
+        return {self.training_id: TRAINING_SHARE * len(self.epochs) / self.total}
+
+    def on_epoch(self, record: EpochRecord) -> None:
+        self.epochs.append(
+            {"epoch": record.epoch, "loss": record.loss, "validation_uar": record.validation_uar}
+        )
+        with session_scope() as session:
+            held = lease.record_epochs(
+                session, self.training_id, self.owner, self.epochs, self.fraction()[self.training_id]
+            )
+        if not held or (self.keeper is not None and self.keeper.lost()):
+            raise TrainingLost
+
+
+def _train_and_register(
+    training: Training, owner: str, *, storage: Storage, settings: Settings, scratch: Path
+) -> None:
+    params = training.params
+    manifest = write_dataset(storage, training.dataset_id, scratch / "data")
+    progress = _Progress(training, owner)
+    plan = TrainingPlan(
+        manifest=manifest,
+        output=scratch / "checkpoint",
+        settings=TrainSettings(
+            epochs=progress.total,
+            batch_size=params["batch_size"],
+            learning_rate=params["learning_rate"],
+            seed=params["seed"],
+            # Exactly the epochs asked for are reported; early stopping would cut the list short.
+            patience=progress.total,
+            augment=AugmentSettings(),
+        ),
+        init_from=base_checkpoint(training.base_model, settings, storage, scratch),
+        test_speakers=params["test_speakers"],
+        device=settings.device,
+        command=f"POST /v1/trainings (training {training.id})",
+        on_epoch=progress.on_epoch,
+    )
+    keeper = LeaseKeeper(
+        owner,
+        lease_seconds=settings.job_lease_seconds,
+        progress_of=progress.fraction,
+        renew=lease.renew_leases,
+    )
+    progress.keeper = keeper
+    with keeper:
+        result = train_checkpoint(plan, report=log.info)
+        held_out = evaluate_held_out(plan.output, manifest, params["test_speakers"], settings, scratch)
+        _store_png(storage, confusion_key_for(training.id), held_out.confusion_png)
+        blob = store_checkpoint(storage, checkpoint_key_for(training.id), plan.output)
+    if keeper.lost():
+        raise TrainingLost
+    version = ModelVersion(
+        id=version_id_for(training.id),
+        owner_key_id=training.owner_key_id,
+        training_id=training.id,
+        dataset_id=training.dataset_id,
+        name=params["name"],
+        base_model=training.base_model,
+        revision=blob.sha256,
+        labels=held_out.labels,
+        metrics=_metrics(held_out.evaluation, result),
+        training_data=_training_data(training, manifest, params["test_speakers"]),
+        storage_key=blob.key,
+        size_bytes=blob.size,
+    )
+    with session_scope() as session:
+        if not lease.complete_training(session, training.id, owner, version, held_out.evaluation):
+            raise TrainingLost
+    log.info("training succeeded", extra={"training_id": str(training.id), "uar": held_out.evaluation["uar"]})
+
+
+def _metrics(evaluation: dict, result: TrainingResult) -> dict:
+    """The held-out figures, with the validation UAR of the epoch kept."""
+    selected = next((r for r in result.history if r.epoch == result.selected_epoch), None)
+    return {
+        "uar": evaluation["uar"],
+        "accuracy": evaluation["accuracy"],
+        "macro_f1": evaluation["macro_f1"],
+        "n": evaluation["n"],
+        "selected_epoch": result.selected_epoch,
+        "validation_uar": selected.validation_uar if selected else None,
+    }
+
+
+def _training_data(training: Training, manifest: Path, test_speakers: list[str]) -> dict:
+    from worker.training.manifest import labels_of, read_manifest, speakers_of
+
+    clips = read_manifest(manifest)
+    return {
+        "dataset_id": str(training.dataset_id),
+        "clips": len(clips),
+        "labels": labels_of(clips),
+        "speakers": speakers_of(clips),
+        "test_speakers": test_speakers,
+        "params": {k: v for k, v in training.params.items() if k != "name"},
+    }
+
+
+def _store_png(storage: Storage, key: str, path: Path) -> None:
+    writer = storage.writer(key, max_bytes=MAX_PNG_BYTES)
+    try:
+        writer.write(path.read_bytes())
+    except BaseException:
+        writer.abort()
+        raise
+    writer.commit()
