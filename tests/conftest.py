@@ -67,6 +67,25 @@ def reset_process_state() -> None:
 
 
 @pytest.fixture
+def postgres(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """A fresh migrated PostgreSQL database for this test (local storage and broker in a temporary folder)."""
+    from tests.integration.stack import create_database, drop_database, require_services
+
+    require_services()
+    database = create_database()
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
+    monkeypatch.setenv("EMOQ_DATABASE_URL", url)
+    monkeypatch.setenv("EMOQ_DATA_DIR", str(tmp_path / "var"))
+    reset_process_state()
+    upgrade_to_head()
+    try:
+        yield url
+    finally:
+        reset_process_state()
+        drop_database(database)
+
+
+@pytest.fixture
 def embedded(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """The embedded default in a temporary folder: SQLite, filesystem broker, local storage; migrated.
 

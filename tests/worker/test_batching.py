@@ -19,17 +19,14 @@ from sqlalchemy.orm import Session
 
 from shared.catalog.names import DEFAULT_NAME
 from shared.config import Settings
-from shared.db import get_engine, reset_engine, session_scope
+from shared.db import get_engine, session_scope
 from shared.jobs import lease, repository
 from shared.jobs.lease import ClaimOutcome
 from shared.lifecycle import finish
 from shared.lifecycle.batch_completion import note_job_ended
-from shared.migrate import upgrade_to_head
 from shared.models import Batch, Job, JobResultRow, JobStatus
 from shared.models.base import utcnow
 from shared.storage import get_storage, storage_key
-from tests.conftest import reset_process_state
-from tests.integration.stack import create_database, drop_database, require_services
 from tests.model_factory import save_tiny_checkpoint
 from tests.model_versions import register_version
 from tests.worker.test_inference import RATE, speechlike
@@ -378,23 +375,6 @@ def test_where_one_window_fills_a_pass_a_worker_holds_one_job_at_a_time(
         assert {s["label"]: s["score"] for s in result.scores} == pytest.approx(
             alone(classifier, clip), abs=1e-5
         )
-
-
-@pytest.fixture
-def postgres(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    require_services()
-    database = create_database()
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
-    monkeypatch.setenv("EMOQ_DATABASE_URL", url)
-    monkeypatch.setenv("EMOQ_DATA_DIR", str(tmp_path / "var"))
-    reset_process_state()
-    upgrade_to_head()
-    try:
-        yield url
-    finally:
-        reset_process_state()
-        reset_engine()
-        drop_database(database)
 
 
 def test_on_postgresql_two_workers_claiming_at_once_never_share_a_job_nor_wait(
