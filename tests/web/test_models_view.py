@@ -19,7 +19,7 @@ from tests.dataset_factory import write_corpus, zip_folder
 from tests.integration.stack import Stack
 from tests.model_factory import save_tiny_checkpoint
 from tests.model_versions import register_version
-from tests.web.conftest import JOB_MS, OpenPage, start_emoq
+from tests.web.conftest import JOB_MS, OpenPage, screenshot, start_emoq
 
 pytestmark = pytest.mark.integration
 
@@ -103,6 +103,8 @@ def test_a_training_is_started_from_a_zip_followed_and_its_model_used_next(
     expect(page.locator(f'.version[data-version-id="{trained["model_version_id"]}"]')).to_contain_text(
         "tones v2"
     )
+    page.locator("#training").scroll_into_view_if_needed()
+    screenshot(page, "models-view")
 
     page.locator("#training-use").click()
     expect(page.locator("#model-picker")).to_have_value(trained["model_version_id"])
