@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, BaseModel, Json, TypeAdapter, UrlConstraints, ValidationError
@@ -48,13 +49,17 @@ def parse_http_url(raw: str | None, *, field: str) -> str | None:
     return raw
 
 
-def parse_model(raw: str | None, settings: Settings) -> str:
-    """The name of a served model; none given: the default (the first of ``EMOQ_MODELS``)."""
+def parse_model(raw: str | None, settings: Settings) -> str | None:
+    """The name of a served model, or a registered version's id (in its canonical form), which
+    ``shared.registry.service.choose_model`` then looks up; None when none is given."""
     if raw is None or raw == "":
-        return settings.default_model
-    if raw not in settings.model_names:
-        raise UnknownModel(raw, settings.model_names)
-    return raw
+        return None
+    if raw in settings.model_names:
+        return raw
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        raise UnknownModel(raw, settings.model_names) from None
 
 
 def openapi_body(

@@ -22,6 +22,7 @@ from shared.jobs import intake
 from shared.jobs.admission import refuse_if_full
 from shared.jobs.intake import NewJob
 from shared.models import Job
+from shared.registry.service import choose_model
 from shared.schemas.jobs import JobFromUrl
 from shared.storage import Storage, storage_key
 
@@ -52,6 +53,8 @@ async def submit_job(
         new = await _job_from_form(request, session, settings, storage, allow_url=allow_url)
     check_transcription(new.transcribe, settings)
     await run_in_threadpool(check_webhook, new.webhook_url, caller, settings)
+    choice = await run_in_threadpool(choose_model, session, caller, new.model, settings)
+    new = replace(new, model=choice.model, model_version_id=choice.version_id)
     job, created = await run_in_threadpool(
         intake.create_job, session, caller, replace(new, idempotency_key=idempotency_key)
     )

@@ -125,8 +125,9 @@ def base_size_checkpoint(folder: Path) -> Path:
 # --- CPU time of a process tree, from /proc ------------------------------------------------------------
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """User + system CPU seconds of ``root`` and its live descendants (and the children they reaped)."""
+def tree_cpu(root: int) -> dict[int, tuple[str, float]]:
+    """User + system CPU seconds of ``root`` and each live descendant (with the children they reaped),
+    by pid, each with its role: the ``emoq`` subcommand it runs, "pool" for a worker's child processes."""
     tick = os.sysconf("SC_CLK_TCK")
     parents: dict[int, int] = {}
     times: dict[int, int] = {}
@@ -139,13 +140,33 @@ def tree_cpu_seconds(root: int) -> float:
             continue
         parents[int(entry.name)] = int(fields[1])
         times[int(entry.name)] = sum(int(v) for v in fields[11:15])
-    tree, frontier = {root}, [root]
+    roles, frontier = {root: "run"}, [root]
     while frontier:
         parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
-        tree.update(children)
-        frontier.extend(children)
-    return sum(times.get(pid, 0) for pid in tree) / tick
+        for pid in (pid for pid, ppid in parents.items() if ppid == parent and pid not in roles):
+            roles[pid] = "pool" if roles[parent] != "run" else _role(pid)
+            frontier.append(pid)
+    return {pid: (role, times.get(pid, 0) / tick) for pid, role in roles.items()}
+
+
+def _role(pid: int) -> str:
+    try:
+        argv = (Path("/proc") / str(pid) / "cmdline").read_bytes().decode().split("\0")
+    except OSError:
+        return "?"
+    return argv[argv.index("cli.main") + 1] if "cli.main" in argv[:-1] else Path(argv[0]).name
+
+
+def tree_cpu_seconds(root: int) -> float:
+    return sum(seconds for _, seconds in tree_cpu(root).values())
+
+
+def cpu_by_role(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> str:
+    """Where the CPU time between two ``tree_cpu`` readings went, by role, dearest first."""
+    spent: dict[str, float] = {}
+    for pid, (role, seconds) in after.items():
+        spent[role] = spent.get(role, 0.0) + seconds - before.get(pid, (role, 0.0))[1]
+    return ", ".join(f"{role} {seconds:.2f}" for role, seconds in sorted(spent.items(), key=lambda i: -i[1]))
 
 
 # --- 1. the plain loop ---------------------------------------------------------------------------------
@@ -323,7 +344,7 @@ def warm_up(url: str, paths: list[Path]) -> None:
 
 def emoq_batch(url: str, pid: int, paths: list[Path], name: str, precision: str) -> Row:
     with httpx.Client(timeout=600) as client, HealthProbe(url) as probe:
-        cpu_before, started = tree_cpu_seconds(pid), time.perf_counter()
+        before, started = tree_cpu(pid), time.perf_counter()
         files = [("files", (p.name, p.read_bytes(), "audio/wav")) for p in paths]
         batch = client.post(f"{url}/v1/batches", files=files)
         batch.raise_for_status()
@@ -331,7 +352,11 @@ def emoq_batch(url: str, pid: int, paths: list[Path], name: str, precision: str)
         by_id = wait_for_batch(client, url, batch.json()["id"])
         jobs = {name: by_id[job_id] for name, job_id in ids.items()}
         wall = time.perf_counter() - started
-        cpu = tree_cpu_seconds(pid) - cpu_before
+        after = tree_cpu(pid)
+    cpu = sum(seconds for _, seconds in after.values()) - sum(seconds for _, seconds in before.values())
+    print(
+        f"{name} {precision} one batch, CPU seconds by process: {cpu_by_role(before, after)}", file=sys.stderr
+    )
     failed = [n for n, j in jobs.items() if j["status"] != "succeeded"]
     if failed:
         raise SystemExit(f"{len(failed)} jobs did not succeed, e.g. {jobs[failed[0]]}")

@@ -29,6 +29,9 @@ TABLE_FEATURES = {
     "loudness_dbfs": "loudness_dbfs",
     "syllable_rate": "syllables_per_s",
 }
+MODEL_HELP = (
+    "a served model's name or your model version's id, from `emoq models list` (default: your default)"
+)
 FEATURES_HELP = "also measure pitch, loudness, speaking rate, spectral centroid and MFCCs"
 
 
@@ -65,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     submit.add_argument(
         "--transcribe", action="store_true", help="also transcribe, with each utterance's emotion"
     )
-    submit.add_argument("--model", help="a model's name from GET /v1/models (default: the server's first)")
+    submit.add_argument("--model", help=MODEL_HELP)
     submit.set_defaults(handler=with_client(_submit))
     batch = command("batch", "submit every audio file of a folder or glob as one batch")
     batch.add_argument("source", help="a folder, or a glob such as 'calls/*.wav'")
@@ -73,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     batch.add_argument("--webhook", help="webhook URL notified of every job and of the batch")
     batch.add_argument("--features", action="store_true", help=FEATURES_HELP)
     batch.add_argument("--transcribe", action="store_true", help="also transcribe every file")
-    batch.add_argument("--model", help="a model's name from GET /v1/models (default: the server's first)")
+    batch.add_argument("--model", help=MODEL_HELP)
     batch.set_defaults(handler=with_client(_batch))
     status = command("status", "print a job's or a batch's status as JSON")
     status.add_argument("id", type=job_or_batch_id)

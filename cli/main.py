@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "cli.serve",
     "cli.client",
     "cli.datasets",
+    "cli.models",
     "cli.trainings",
     "cli.keys",
     "cli.train",

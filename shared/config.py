@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     models: str = ""
     # The models an inference worker loads and takes jobs for; empty: all of them.
     worker_models: str = ""
+    # Registered model versions (custom models) a worker process keeps loaded, the least recently used
+    # dropped first; and where their archives are unpacked, once per revision (empty: <data dir>/model-cache).
+    model_cache_size: int = Field(default=4, ge=1)
+    model_cache_dir: Path | None = None
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["auto", "fp32", "bf16", "fp16", "int8"] = "auto"
     inference_batch_size: int = Field(default=8, ge=1)
@@ -264,6 +268,10 @@ class Settings(BaseSettings):
         if not self.storage_url.startswith("file://"):
             return None
         return Path(url2pathname(urlsplit(self.storage_url).path))
+
+    @property
+    def unpacked_models_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "model-cache"
 
     @property
     def broker_dir(self) -> Path:

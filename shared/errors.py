@@ -71,13 +71,16 @@ class InvalidRequest(EmoQError):
 
 
 class UnknownModel(InvalidRequest):
-    """``model=`` names no model this service serves; the problem lists those it does."""
+    """``model=`` names no model this service serves, nor a version of the caller's; the problem lists the
+    served models."""
 
     code = "unknown_model"
     title = "Unknown model"
 
     def __init__(self, name: str, known: list[str]) -> None:
-        super().__init__(f"no model {name!r}; the models are {', '.join(known)}")
+        super().__init__(
+            f"no model {name!r}; the models are {', '.join(known)}, or the id of one of your model versions"
+        )
         self.known = known
 
     @property
@@ -157,6 +160,15 @@ class ModelError(EmoQError):
 
     code = "model_error"
     title = "Model error"
+
+
+class ModelUnavailable(EmoQError):
+    """A registered model version a job asked for cannot be loaded: deleted, or its archive gone or
+    broken. Permanent for the job, which fails with this code instead of waiting for it forever."""
+
+    code = "model_unavailable"
+    status = 422
+    title = "Model unavailable"
 
 
 class JobUnfinished(EmoQError):

@@ -38,9 +38,10 @@ def analyze_job(
     settings: Settings,
     shutting_down: Callable[[], bool] = lambda: False,
     transcriber: Callable[[], Transcriber] | None = None,
+    model_version_id: uuid.UUID | None = None,
 ) -> ClaimOutcome:
-    """Run the job if this attempt can claim it, with any queued jobs of the same ``model`` (whose
-    ``classifier`` this is) it can batch with. Transient
+    """Run the job if this attempt can claim it, with any queued jobs of the same ``model`` and
+    registered version ``model_version_id`` (whose ``classifier`` this is) it can batch with. Transient
     errors (database down) propagate to the task after the job is handed back; permanent ones end the
     job as ``failed`` with a stable code. Once ``shutting_down()`` says so, every held job is handed back
     at the next pass and sent again."""
@@ -83,6 +84,7 @@ def analyze_job(
         settings=settings,
         shutting_down=shutting_down,
         transcriber=transcriber,
+        model_version_id=model_version_id,
     ).run(first)
     return ClaimOutcome.CLAIMED
 

@@ -41,6 +41,7 @@ from shared.storage import Storage
 from worker.acoustics.summary import describe
 from worker.acoustics.tracks import TrackExtractor
 from worker.batcher import Prefetched, Stream
+from worker.devices import pool_size
 from worker.inference import AudioClassifier
 from worker.lease_keeper import PROGRESS_INTERVAL_SECONDS, LeaseKeeper
 from worker.metrics import record_inference
@@ -70,8 +71,8 @@ class _Running:
 
 
 class BatchedAnalysis:
-    """The jobs of one model one owner holds, analysed together until none is left and the queue has no
-    more for that model."""
+    """The jobs of one checkpoint (a served model's, or one registered version's) one owner holds,
+    analysed together until none is left and the queue has no more for it."""
 
     def __init__(
         self,
@@ -83,11 +84,14 @@ class BatchedAnalysis:
         settings: Settings,
         shutting_down: Callable[[], bool],
         transcriber: Callable[[], Transcriber] | None = None,
+        model_version_id: uuid.UUID | None = None,
     ) -> None:
         """``transcriber`` gives the speech recogniser, loaded on the first job that asks for a transcript;
-        without one such jobs fail with ``transcription_unavailable``."""
+        without one such jobs fail with ``transcription_unavailable``. With ``model_version_id`` the
+        classifier is that registered version's, and only its jobs join the passes."""
         self.owner = owner
         self.model = model
+        self.model_version_id = model_version_id
         self.transcriber = transcriber
         self.classifier = classifier
         self.storage = storage
@@ -183,8 +187,12 @@ class BatchedAnalysis:
         self.last_top_up = time.monotonic()
         # No more jobs than one pass takes full windows of: on a CPU where a window is dear, the jobs
         # this process would hold beyond that are better left to a process on another core.
-        room = min(self.max_jobs, self.classifier.windows_per_pass()) - len(self.running)
-        if room <= 0:
+        capacity = min(self.max_jobs, self.classifier.windows_per_pass())
+        room = capacity - len(self.running)
+        # Topped up by half a pass at a time, not job by job: a claim costs a round trip and a commit,
+        # more than a short clip's windows do (a profile of a batch of short clips put claims at an
+        # eighth of the process's time when they followed every job's end).
+        if room <= 0 or (self.running and room < capacity / 2):
             return
         claimed = self._claim(room)
         if linger and len(claimed) < room and self.settings.inference_linger_ms > 0:
@@ -198,9 +206,12 @@ class BatchedAnalysis:
             return lease.claim_queued(
                 session,
                 model=self.model,
+                model_version_id=self.model_version_id,
                 owner=self.owner,
                 lease_seconds=self.settings.job_lease_seconds,
                 limit=limit,
+                held=len(self.running),
+                processes=pool_size(self.settings),
             )
 
     def _end(self, ended: list[_Running]) -> None:

@@ -1,11 +1,13 @@
 """What each worker process holds for its lifetime: a classifier per model it serves, each loaded once,
-after fork, and the speech recogniser, loaded on the first job that asks for a transcript."""
+after fork; the registered model versions its jobs asked for, a few at a time; and the speech recogniser,
+loaded on the first job that asks for a transcript."""
 
 from __future__ import annotations
 
 import logging
 import time
-from functools import cache, lru_cache
+import uuid
+from functools import cache, lru_cache, partial
 from typing import Any
 
 import torch
@@ -19,11 +21,13 @@ from shared.jobs import repository
 from shared.models import ServedModel
 from shared.models.base import utcnow
 from shared.results.interpretation import Interpretation
+from shared.storage import get_storage
 from worker import shutdown
 from worker.devices import pool_size, process_device, usable_cores
 from worker.inference import AudioClassifier
 from worker.metrics import MODEL_LOAD_SECONDS
 from worker.transcription import Transcriber
+from worker.versions import LoadedVersions, load_version
 
 log = logging.getLogger(__name__)
 
@@ -50,26 +54,41 @@ def _preload(**_: Any) -> None:
             log.exception("could not load the model", extra={"model": name})
 
 
-@cache
-def get_classifier(name: str) -> AudioClassifier:
-    """The classifier of the model named ``name`` in ``EMOQ_MODELS``."""
+def prepare_classifier(
+    source: str, *, revision: str | None = None, window_seconds: float | None, hop_seconds: float | None
+) -> AudioClassifier:
+    """A checkpoint on this process's device at the service's precision and batch size, warmed up, its
+    results interpreted as the settings say: served models and registered versions alike."""
     settings = get_settings()
-    [entry] = [entry for entry in settings.model_entries if entry.name == name]
     share_cores(settings)
-    started = time.perf_counter()
     classifier = AudioClassifier.load(
-        entry.source,
+        source,
         device=process_device(settings.device),
         precision=settings.precision,
-        revision=entry.revision,
+        revision=revision,
         batch_size=settings.inference_batch_size,
-        window_seconds=settings.window_seconds,
-        hop_seconds=settings.hop_seconds,
+        window_seconds=window_seconds,
+        hop_seconds=hop_seconds,
         silence_dbfs=settings.silence_dbfs,
     )
     classifier.warm_up()
     classifier.interpretation = Interpretation.from_settings(
         classifier.labels, classifier.model_config, settings
+    )
+    return classifier
+
+
+@cache
+def get_classifier(name: str) -> AudioClassifier:
+    """The classifier of the model named ``name`` in ``EMOQ_MODELS``."""
+    settings = get_settings()
+    [entry] = [entry for entry in settings.model_entries if entry.name == name]
+    started = time.perf_counter()
+    classifier = prepare_classifier(
+        entry.source,
+        revision=entry.revision,
+        window_seconds=settings.window_seconds,
+        hop_seconds=settings.hop_seconds,
     )
     load_seconds = time.perf_counter() - started
     MODEL_LOAD_SECONDS.labels(classifier.model_id, classifier.revision, classifier.device.type).set(
@@ -88,6 +107,22 @@ def get_classifier(name: str) -> AudioClassifier:
     )
     record_served_model(name, classifier)
     return classifier
+
+
+@lru_cache(maxsize=1)
+def loaded_versions() -> LoadedVersions:
+    """The registered versions this process holds, made on first use (after fork)."""
+    settings = get_settings()
+    return LoadedVersions(
+        settings.model_cache_size,
+        partial(load_version, settings=settings, storage=get_storage(), load=prepare_classifier),
+    )
+
+
+def get_version_classifier(version_id: uuid.UUID) -> AudioClassifier:
+    """The classifier of a registered model version, loaded on its first job; ``ModelUnavailable`` when
+    it cannot be."""
+    return loaded_versions().get(version_id)
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,7 @@ from shared.config import Settings
 from shared.db import on_rollback
 from shared.errors import InvalidRequest, UploadTooLarge
 from shared.jobs.admission import refuse_if_full
+from shared.registry.service import choose_model
 from shared.schemas.batches import BatchCreated, BatchRead, BatchUrls
 from shared.schemas.jobs import FEATURES_DESCRIPTION, JobRead
 from shared.storage import Storage, storage_key
@@ -36,7 +37,7 @@ BATCH_BODY = openapi_body(
         "audio_urls": "A JSON array of http(s) audio URLs",
         "metadata": "A small JSON object, kept with the batch",
         "webhook_url": "Notified of every job and of the batch",
-        "model": "A model's name from GET /v1/models, for every job; default: the first",
+        "model": "As for a job, for every job of the batch",
         "features": FEATURES_DESCRIPTION + ": true or false, for every job",
         "transcribe": "true: also transcribe every recording (needs EMOQ_ASR_MODEL)",
     },
@@ -84,6 +85,7 @@ async def create_batch(
         raise InvalidRequest(f"at most {settings.max_batch_files} files per batch", code="too_many_files")
     check_transcription(new.transcribe, settings)
     await run_in_threadpool(check_webhook, new.webhook_url, caller, settings)
+    choice = await run_in_threadpool(choose_model, session, caller, new.model, settings)
     new = replace(
         new,
         jobs=[
@@ -94,7 +96,8 @@ async def create_batch(
                 webhook_url=new.webhook_url,
                 with_features=new.with_features,
                 transcribe=new.transcribe,
-                model=new.model,
+                model=choice.model,
+                model_version_id=choice.version_id,
             )
             for position, job in enumerate(new.jobs)
         ],

@@ -16,7 +16,7 @@ from shared.db import commit_now
 from shared.jobs import intake, repository
 from shared.lifecycle import finish
 from shared.models import JobStatus
-from shared.schemas.jobs import FEATURES_DESCRIPTION, JobFromUrl, JobPage, JobRead
+from shared.schemas.jobs import FEATURES_DESCRIPTION, MODEL_DESCRIPTION, JobFromUrl, JobPage, JobRead
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -25,7 +25,7 @@ UPLOAD_BODY = openapi_body(
         "audio_url": "Instead of a file: http(s) URL of the audio",
         "metadata": "A small JSON object, kept with the job",
         "webhook_url": "http(s) URL notified when the job ends",
-        "model": "A model's name from GET /v1/models; default: the first",
+        "model": MODEL_DESCRIPTION,
         "features": FEATURES_DESCRIPTION + ": true or false",
         "transcribe": "true: also transcribe the speech, with its emotion (needs EMOQ_ASR_MODEL)",
     },

@@ -17,6 +17,7 @@ from api.waiting import wait_for_job
 from shared.db import commit_now
 from shared.errors import JobEndedUnscored, JobUnfinished
 from shared.models import JobStatus
+from shared.schemas.jobs import MODEL_DESCRIPTION
 from shared.schemas.predict import Prediction
 
 router = APIRouter(tags=["compatibility"])
@@ -24,9 +25,7 @@ router = APIRouter(tags=["compatibility"])
 
 @router.post(
     "/predict",
-    openapi_extra=openapi_body(
-        {"model": "A model's name from GET /v1/models; default: the first"}, None, files="file"
-    ),
+    openapi_extra=openapi_body({"model": MODEL_DESCRIPTION}, None, files="file"),
     summary="Score one file and answer when done (compatibility with synchronous servers)",
     responses={
         422: {"description": "The job failed; `code` says why, as on the job"},

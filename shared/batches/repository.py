@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from shared.auth.caller import Caller, owned_by
-from shared.models import FINAL_STATUSES, Batch, Job, JobResultRow
+from shared.models import FINAL_STATUSES, Batch, Job, JobResultRow, ModelVersion
 from shared.models.base import utcnow
 
 
@@ -98,8 +98,17 @@ def result_labels(session: Session, batch_id: uuid.UUID) -> set[str]:
 
 
 def models_asked(session: Session, batch_id: uuid.UUID) -> set[str | None]:
-    """The names of the models the batch's jobs asked for (None: older than named models)."""
-    return set(session.scalars(select(Job.model).where(Job.batch_id == batch_id).distinct()))
+    """The names of the served models whose own checkpoints the batch's jobs asked for (None: older than
+    named models); jobs on a registered version are in ``version_labels``."""
+    query = select(Job.model).where(Job.batch_id == batch_id, Job.model_version_id.is_(None)).distinct()
+    return set(session.scalars(query))
+
+
+def version_labels(session: Session, batch_id: uuid.UUID) -> set[str]:
+    """The labels of the registered versions the batch's jobs asked for."""
+    asked = select(Job.model_version_id).where(Job.batch_id == batch_id, Job.model_version_id.is_not(None))
+    query = select(ModelVersion.labels).where(ModelVersion.id.in_(asked))
+    return {label for labels in session.scalars(query) for label in labels}
 
 
 def iter_finished_jobs(session: Session, batch_id: uuid.UUID, *, page: int = 500) -> Iterator[Job]:

@@ -46,7 +46,8 @@ def csv_labels(session: Session, batch: Batch) -> list[str]:
     """One column per label of every model involved, sorted, so the header never depends on outcomes.
 
     The models involved are those that scored the batch's jobs and, while jobs are still to come or
-    none was scored, what the workers serving the model the batch asked for report now.
+    none was scored, what the workers serving the model the batch asked for report now, or the registered
+    version it asked for.
     """
     labels = repository.result_labels(session, batch.id)
     if batch.finished_at is None or not labels:
@@ -55,6 +56,7 @@ def csv_labels(session: Session, batch: Batch) -> list[str]:
         labels.update(
             label for model in served_models(session) if model.name in asked for label in model.labels
         )
+        labels.update(repository.version_labels(session, batch.id))
     return sorted(labels)
 
 

@@ -25,7 +25,7 @@ class NewBatch:
     jobs: list[intake.NewJob]
     webhook_url: str | None
     metadata: dict[str, Any] | None
-    model: str  # every job of a batch is for one model
+    model: str | None  # every job of a batch is for one model; None until chosen: the caller's default
     with_features: bool = False
     transcribe: bool = False
 

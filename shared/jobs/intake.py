@@ -48,6 +48,8 @@ class NewJob:
     batch_id: uuid.UUID | None = None
     position: int | None = None
     model: str | None = None  # a name of EMOQ_MODELS, checked by the API; None: the default model
+    # A registered version of the owner's, chosen by ``shared.registry.service.choose_model``.
+    model_version_id: uuid.UUID | None = None
 
 
 def create_job(session: Session, caller: Caller, new: NewJob) -> tuple[Job, bool]:
@@ -125,6 +127,7 @@ def _job_row(new: NewJob, caller: Caller) -> Job:
         transcribe=new.transcribe,
         idempotency_key=new.idempotency_key,
         model=new.model or get_settings().default_model,
+        model_version_id=new.model_version_id,
         audio_key=None if failed else storage_key(new.id),
         error_code=new.error.code if failed else None,
         error_message=new.error.message if failed else None,

@@ -6,6 +6,7 @@ lease expired) changes nothing.
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from enum import Enum
@@ -78,13 +79,35 @@ class ClaimedJob:
 
 
 def claim_queued(
-    session: Session, *, model: str, owner: str, lease_seconds: int, limit: int
+    session: Session,
+    *,
+    model: str,
+    model_version_id: uuid.UUID | None = None,
+    owner: str,
+    lease_seconds: int,
+    limit: int,
+    held: int = 0,
+    processes: int = 1,
 ) -> list[ClaimedJob]:
-    """Queued jobs of ``model`` taken in one round trip to fill forward passes alongside those this owner
-    holds (of the same model). Their own broker messages, when they arrive, find them held (or finished)
-    and are dropped."""
+    """Queued jobs of ``model`` (and of its registered version ``model_version_id``, or of none) taken in
+    one round trip to fill forward passes alongside the ``held`` ones this owner runs (of the same
+    checkpoint). Their own broker messages, when they arrive, find them held (or finished) and are dropped.
+
+    With ``processes`` > 1, no more than an even share of the work among that many processes: a batch
+    submitted at once would otherwise land whole on the process that saw its first message, while the
+    others, each on its own core, idle."""
+    if processes > 1:
+        waiting = repository.count_claimable(session, model=model, model_version_id=model_version_id)
+        limit = min(limit, math.ceil((waiting + held) / processes) - held)
+        if limit <= 0:
+            return []
     rows = repository.claim_queued(
-        session, model=model, owner=owner, lease_seconds=lease_seconds, limit=limit
+        session,
+        model=model,
+        model_version_id=model_version_id,
+        owner=owner,
+        lease_seconds=lease_seconds,
+        limit=limit,
     )
     return [ClaimedJob.of(row) for row in rows]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session, selectinload
 
@@ -146,21 +146,44 @@ def asking_for(model: str) -> ColumnElement[bool]:
     return Job.model == model
 
 
-def claim_queued(session: Session, *, model: str, owner: str, lease_seconds: int, limit: int) -> list[Job]:
-    """Take up to ``limit`` queued jobs of ``model`` in one statement: single jobs before those of
-    batches, oldest first. Only jobs whose audio is already stored: a download would hold up every job it shares passes
-    with, so jobs given by URL run from their own message. On PostgreSQL, rows another worker is
+def _claimable(model: str, model_version_id: uuid.UUID | None) -> ColumnElement[bool]:
+    """Queued jobs of ``model``'s own checkpoint or, with ``model_version_id``, of that registered version
+    (jobs of different checkpoints never share a forward pass), whose audio is already stored: a download
+    would hold up every job it shares passes with, so jobs given by URL run from their own message."""
+    return and_(
+        Job.status == JobStatus.QUEUED,
+        asking_for(model),
+        Job.model_version_id.is_(None)
+        if model_version_id is None
+        else Job.model_version_id == model_version_id,
+        Job.audio_url.is_(None),
+        Job.audio_key.is_not(None),
+    )
+
+
+def count_claimable(session: Session, *, model: str, model_version_id: uuid.UUID | None = None) -> int:
+    return (
+        session.scalar(select(func.count()).select_from(Job).where(_claimable(model, model_version_id))) or 0
+    )
+
+
+def claim_queued(
+    session: Session,
+    *,
+    model: str,
+    model_version_id: uuid.UUID | None = None,
+    owner: str,
+    lease_seconds: int,
+    limit: int,
+) -> list[Job]:
+    """Take up to ``limit`` queued jobs of ``model`` (or of its registered version ``model_version_id``)
+    in one statement: single jobs before those of batches, oldest first. On PostgreSQL, rows another worker is
     claiming at the same moment are skipped, not waited for; SQLite has one writer at a time anyway.
     Returns the claimed rows' id, audio_key, duration_s, declared_duration_s, with_features and
     transcribe."""
     candidates = (
         select(Job.id)
-        .where(
-            Job.status == JobStatus.QUEUED,
-            asking_for(model),
-            Job.audio_url.is_(None),
-            Job.audio_key.is_not(None),
-        )
+        .where(_claimable(model, model_version_id))
         .order_by(Job.batch_id.is_not(None), func.coalesce(Job.enqueued_at, Job.created_at))
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -240,9 +263,11 @@ def served_models(session: Session) -> list[ServedModel]:
     return list(session.scalars(select(ServedModel).order_by(ServedModel.last_seen_at.desc())))
 
 
-def model_of(session: Session, job_id: uuid.UUID) -> str | None:
-    """The name of the model the job asked for; None if it is gone or older than named models."""
-    return session.scalar(select(Job.model).where(Job.id == job_id))
+def model_of(session: Session, job_id: uuid.UUID) -> tuple[str | None, uuid.UUID | None]:
+    """The name of the model the job asked for (None if it is gone or older than named models) and the
+    registered version it runs on, if any."""
+    row = session.execute(select(Job.model, Job.model_version_id).where(Job.id == job_id)).first()
+    return (row.model, row.model_version_id) if row is not None else (None, None)
 
 
 def count_by_status(session: Session) -> dict[str, int]:

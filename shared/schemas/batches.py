@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from shared.schemas.jobs import FEATURES_DESCRIPTION, JobRead
+from shared.schemas.jobs import FEATURES_DESCRIPTION, MODEL_DESCRIPTION, JobRead
 
 
 class BatchUrls(BaseModel):
@@ -17,7 +17,7 @@ class BatchUrls(BaseModel):
     audio_urls: list[str] = Field(min_length=1)
     webhook_url: str | None = None
     metadata: dict[str, Any] | None = None
-    model: str | None = Field(default=None, description="A name from GET /v1/models; default: the first")
+    model: str | None = Field(default=None, description=MODEL_DESCRIPTION)
     features: bool = Field(default=False, description=FEATURES_DESCRIPTION)
     transcribe: bool = Field(default=False, description="Also transcribe every recording")
 

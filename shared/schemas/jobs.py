@@ -9,8 +9,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.models import Job, JobStatus
+from shared.schemas.registry import ModelVersionSummary
 from shared.schemas.results import JobResult, ModelRef
 
+MODEL_DESCRIPTION = (
+    "A model's name, or the id of one of your model versions, from GET /v1/models; default: your promoted"
+    " version, else the first"
+)
 FEATURES_DESCRIPTION = (
     "Also measure acoustic features: pitch, loudness, speaking rate, spectral centroid, MFCCs"
 )
@@ -22,7 +27,7 @@ class JobFromUrl(BaseModel):
     audio_url: str = Field(max_length=2048)
     metadata: dict[str, Any] | None = None
     webhook_url: str | None = None
-    model: str | None = Field(default=None, description="A name from GET /v1/models; default: the first")
+    model: str | None = Field(default=None, description=MODEL_DESCRIPTION)
     features: bool = Field(default=False, description=FEATURES_DESCRIPTION)
     transcribe: bool = Field(default=False, description="Also transcribe the speech, with its emotion")
 
@@ -68,7 +73,12 @@ class JobRead(BaseModel):
     metadata: dict[str, Any] | None
     webhook_url: str | None
     model: str | None = Field(
-        default=None, description="The name of the model asked for (`model=`); null on older jobs"
+        default=None,
+        description="The name of the served model whose workers run it; null on older jobs",
+    )
+    model_version_id: uuid.UUID | None = Field(
+        default=None,
+        description="The registered model version it runs on, if one was asked for or is the default",
     )
     features: bool = Field(description="Whether acoustic features were asked for")
     result: JobResult | None = None
@@ -122,6 +132,7 @@ class JobRead(BaseModel):
             metadata=job.client_metadata,
             webhook_url=job.webhook_url,
             model=job.model,
+            model_version_id=job.model_version_id,
             features=job.with_features,
             result=result,
             error=ErrorInfo(code=job.error_code, message=job.error_message or "") if job.error_code else None,
@@ -161,6 +172,9 @@ class ModelInfo(BaseModel):
 
 class ModelList(BaseModel):
     models: list[ModelInfo]
+    versions: list[ModelVersionSummary] = Field(
+        default_factory=list, description="Your registered model versions (custom models), newest first"
+    )
     transcription: bool = Field(
         default=False,
         description="Whether jobs may ask for a transcript (transcribe=true): EMOQ_ASR_MODEL is set",

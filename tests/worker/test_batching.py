@@ -31,6 +31,7 @@ from shared.storage import get_storage, storage_key
 from tests.conftest import reset_process_state
 from tests.integration.stack import create_database, drop_database, require_services
 from tests.model_factory import save_tiny_checkpoint
+from tests.model_versions import register_version
 from tests.worker.test_inference import RATE, speechlike
 from worker import batching, lease_keeper
 from worker.analysis import analyze_job
@@ -94,6 +95,8 @@ def alone(classifier: AudioClassifier, clip: np.ndarray) -> dict[str, float]:
 
 
 def run(job_id: uuid.UUID, classifier: AudioClassifier, settings: Settings, **kwargs: object) -> ClaimOutcome:
+    """As the one inference process of its worker: it may claim every queued job of its model."""
+    settings.worker_concurrency = 1
     return analyze_job(
         job_id, model=DEFAULT_NAME, classifier=classifier, storage=get_storage(), settings=settings, **kwargs
     )
@@ -180,6 +183,27 @@ def test_single_jobs_are_claimed_before_jobs_of_batches_and_no_more_than_asked(
     assert {stored(j)[0].status for j in of_batch[1:]} == {JobStatus.QUEUED}
 
 
+def test_a_process_claims_no_more_than_its_even_share_of_the_queued_work(
+    embedded: Settings, tmp_path: Path
+) -> None:
+    _, of_batch = queue_batch_jobs(tmp_path, 9, seconds=0.3)
+
+    def claim(owner: str, *, held: int) -> set[uuid.UUID]:
+        with session_scope() as session:
+            claimed = lease.claim_queued(
+                session, model=DEFAULT_NAME, owner=owner, lease_seconds=60, limit=20, held=held, processes=2
+            )
+        return {c.id for c in claimed}
+
+    # The first process holds the job whose message it took; with 9 queued, half of the 10 is its share.
+    first = claim("a", held=1)
+    second = claim("b", held=0)  # 5 left: it takes 3, leaving 2 for the jobs' own messages
+    holding_too_much = claim("a", held=5)
+
+    assert len(first) == 4 and len(second) == 3 and holding_too_much == set()
+    assert first.isdisjoint(second) and first | second < set(of_batch)
+
+
 def test_a_worker_claims_only_jobs_of_its_model_and_the_default_model_takes_unnamed_ones(
     embedded: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -195,6 +219,32 @@ def test_a_worker_claims_only_jobs_of_its_model_and_the_default_model_takes_unna
     assert [c.id for c in by_accurate] == [accurate]
     # Jobs queued before models had names are the default (first) model's.
     assert {c.id for c in by_fast} == {fast, unnamed}
+
+
+def test_jobs_of_a_registered_version_are_claimed_only_with_jobs_of_that_version(
+    embedded: Settings, tmp_path: Path, tiny_model: Path
+) -> None:
+    with session_scope() as session:
+        first, second = (register_version(session, get_storage(), tiny_model).id for _ in range(2))
+    served = queue_job(tmp_path, b"x")
+    on_first = [queue_job(tmp_path, b"x"), queue_job(tmp_path, b"x")]
+    on_second = queue_job(tmp_path, b"x")
+    with session_scope() as session:
+        for job_id in on_first:
+            session.get(Job, job_id).model_version_id = first
+        session.get(Job, on_second).model_version_id = second
+
+    def claim(version_id: uuid.UUID | None) -> set[uuid.UUID]:
+        with session_scope() as session:
+            claimed = lease.claim_queued(
+                session, model=DEFAULT_NAME, model_version_id=version_id, owner="w", lease_seconds=60, limit=9
+            )
+            return {job.id for job in claimed}
+
+    # All four wait in the default model's queue; each checkpoint's passes take only its own.
+    assert claim(first) == set(on_first)
+    assert claim(None) == {served}
+    assert claim(second) == {on_second}
 
 
 def test_a_cancelled_job_ends_cancelled_while_the_others_it_shared_passes_with_succeed(

@@ -33,7 +33,7 @@ def attempt(task: Task, retries: int) -> BaseException:
 @pytest.fixture(params=["analyze", "deliver"])
 def failing_task(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Task:
     if request.param == "analyze":
-        monkeypatch.setattr(tasks, "model_of", lambda job_id, settings: settings.default_model)
+        monkeypatch.setattr(tasks, "model_of", lambda job_id, settings: (settings.default_model, None))
         monkeypatch.setattr(tasks, "get_classifier", lambda name: object())
         monkeypatch.setattr(tasks, "analyze_job", database_away)
         return tasks.analyze

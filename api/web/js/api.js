@@ -93,4 +93,28 @@ export const api = {
   cancelBatch: (id) => call(`/v1/batches/${path(id)}`, { method: "DELETE" }).then(json),
 
   batchCsv: (id) => call(`/v1/batches/${path(id)}/results`, { accept: "text/csv" }).then((r) => r.blob()),
+
+  /** A dataset zip (with its manifest.csv) uploaded for training. */
+  createDataset(archive, name) {
+    const form = new FormData();
+    form.append("archive", archive, archive.name);
+    if (name) form.append("name", name);
+    return call("/v1/datasets", { method: "POST", body: form }).then(json);
+  },
+
+  createTraining(body) {
+    return call("/v1/trainings", {
+      method: "POST",
+      body: new Blob([JSON.stringify(body)], { type: "application/json" }),
+    }).then(json);
+  },
+
+  training: (id) => call(`/v1/trainings/${path(id)}`).then(json),
+
+  cancelTraining: (id) => call(`/v1/trainings/${path(id)}`, { method: "DELETE" }),
+
+  /** The confusion matrix's picture, as a blob: its URL needs the key, which an <img> cannot send. */
+  confusionImage: (url) => call(url, { accept: "image/png" }).then((r) => r.blob()),
+
+  promoteVersion: (id) => call(`/v1/models/${path(id)}/promote`, { method: "POST" }).then(json),
 };

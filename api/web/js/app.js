@@ -1,5 +1,6 @@
 // The EmoQ page: wires the controls to the API. Each module does one job: api.js talks to the server,
-// recorder.js to the microphone, job-card.js and batch-card.js show work in progress and its results.
+// recorder.js to the microphone, job-card.js and batch-card.js show work in progress and its results,
+// training.js trains models of one's own.
 
 import { announce } from "./announce.js";
 import { BatchCard } from "./batch-card.js";
@@ -8,6 +9,7 @@ import { initKeyPanel } from "./key.js";
 import { chosenModel, loadModelInfo } from "./models.js";
 import { describeMicrophoneError, Recorder, recordingUnavailable } from "./recorder.js";
 import { initThemeToggle } from "./theme.js";
+import { initModelsView } from "./training.js";
 
 const $ = (id) => document.getElementById(id);
 const workList = $("work-list");
@@ -142,4 +144,5 @@ initKeyPanel(
 );
 initUpload();
 initRecorder();
+initModelsView();
 loadModelInfo();

@@ -2,6 +2,7 @@
 // mood of the dominant emotion and the model that answered.
 
 import { displayLabel, displayOf, el, formatPercent } from "./format.js";
+import { modelUsed } from "./models.js";
 
 // The margin is a difference of two percentages: percentage points, not a percent of anything.
 const points = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
@@ -56,7 +57,7 @@ export function renderReading(result) {
       "p",
       { class: "model-used" },
       el("span", { class: "muted", text: "Model" }),
-      el("span", { text: model.name ? `${model.name} (${model.id})` : model.id }),
+      el("span", { text: modelUsed(model) }),
     ),
   );
   return el("div", { class: "reading" }, ...lines);
