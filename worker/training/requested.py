@@ -13,6 +13,8 @@ for the same seed, where resuming would need optimiser and scheduler state kept 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import tempfile
 import uuid
@@ -104,6 +106,17 @@ def run_training(
     return ClaimOutcome.CLAIMED
 
 
+class _LogLines(io.TextIOBase):
+    """What the training loop prints (a line per epoch) as this module's log lines, not as the stray
+    output Celery would log as warnings."""
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.strip():
+                log.info(line.strip())
+        return len(text)
+
+
 class _Progress:
     """The epochs so far, written at each epoch's end; the lease keeper renews with the progress."""
 
@@ -168,7 +181,7 @@ def _train_and_register(
         renew=lease.renew_leases,
     )
     progress.keeper = keeper
-    with keeper:
+    with keeper, contextlib.redirect_stdout(_LogLines()):
         result = train_checkpoint(plan, report=log.info)
         held_out = evaluate_held_out(plan.output, manifest, params["test_speakers"], settings, scratch)
         _store_png(storage, confusion_key_for(training.id), held_out.confusion_png)
