@@ -1,13 +1,17 @@
-"""Trainings end to end through real processes: `emoq api`, `emoq trainer` (the training queue only) and
-`emoq webhooks` on PostgreSQL and Redis. A dataset of generated clips is uploaded and trained on for two
+"""Trainings end to end through real processes: `emoq api`, `emoq trainer` (the training queue only),
+`emoq worker` and `emoq webhooks` on PostgreSQL and Redis, and `emoq run` as `make run` starts it. A
+dataset of EmoDB clips (generated ones without the team's data) is uploaded and trained on for two
 epochs with the shipped architecture; the model version it registers is checked against its archive in
-storage and against `emoq evaluate` run on that archive's checkpoint."""
+storage and against `emoq evaluate` run on that archive's checkpoint, and jobs on it score each clip as
+`emoq evaluate` did."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -23,6 +27,7 @@ from sqlalchemy.orm import Session
 from shared.models import ModelVersion
 from shared.registry.checkpoints import unpack_checkpoint
 from shared.storage import open_storage
+from tests.conftest import SHARED_DATA
 from tests.dataset_factory import write_corpus
 from tests.faults.harness import FaultStack
 from tests.integration.conftest import WEBHOOK_SECRET, servers_env, settings_from
@@ -87,16 +92,34 @@ def stack(
             running.start("emoq-run", "run")
         else:
             running.emoq("migrate")
-            running.start_all("api", "trainer", "webhooks")
-        # No inference worker: ready as far as the API goes (database and broker) is all a training needs.
+            running.start_all("api", "trainer", "webhooks", "worker")
+        # Ready as far as the API goes (database and broker) is all a training needs; jobs on the model it
+        # registers wait in the queue until the inference worker has started.
         running.wait_api()
         yield running
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Five speakers: one held out for the evaluation, one for validation, three to train on.
-    return write_corpus(tmp_path_factory.mktemp("corpus") / "corpus", speakers=5)
+    """Five speakers: one held out for the evaluation, one for validation, three to train on; each with
+    one angry and one sad clip, from EmoDB where the team's data is at hand, else generated."""
+    folder = tmp_path_factory.mktemp("corpus") / "corpus"
+    if not (SHARED_DATA / "emodb").is_dir():
+        return write_corpus(folder, speakers=5)
+    with (SHARED_DATA / "emodb" / "manifest.csv").open(newline="") as manifest:
+        rows = list(csv.DictReader(manifest))
+    speakers = sorted({row["speaker"] for row in rows})[:5]
+    chosen = [
+        next(row for row in rows if row["speaker"] == speaker and row["label"] == label)
+        for speaker in speakers
+        for label in ("angry", "sad")
+    ]
+    for row in chosen:
+        (folder / row["label"]).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SHARED_DATA / "emodb" / row["path"], folder / row["label"] / row["path"])
+    lines = ["path,label,speaker", *(f"{r['label']}/{r['path']},{r['label']},{r['speaker']}" for r in chosen)]
+    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
+    return folder
 
 
 def test_a_training_registers_a_model_version_that_emoq_evaluate_agrees_with(
@@ -151,7 +174,8 @@ def test_a_training_registers_a_model_version_that_emoq_evaluate_agrees_with(
         [version] = session.scalars(
             select(ModelVersion).where(ModelVersion.training_id == uuid.UUID(training_id))
         )
-    assert str(version.id) == training["model_version_id"]
+    version_id = training["model_version_id"]
+    assert str(version.id) == version_id
     assert version.name == "tones" and version.labels == ["angry", "sad"] and version.base_model is None
     assert version.dataset_id == uuid.UUID(dataset_id) and version.owner_key_id is None
     assert {k: version.metrics[k] for k in ("uar", "accuracy", "macro_f1")} == {
@@ -181,6 +205,25 @@ def test_a_training_registers_a_model_version_that_emoq_evaluate_agrees_with(
         k: evaluation[k] for k in ("n", "uar", "accuracy", "macro_f1", "per_class")
     }
     assert report["confusion"] == evaluation["confusion"]["matrix"]
+
+    # Jobs on the new version, as a batch naming it, score each held-out clip as `emoq evaluate` did.
+    clips = {Path(clip["path"]).name: clip["scores"] for clip in report["clips"]}
+    files = [
+        ("files", (Path(clip["path"]).name, Path(clip["path"]).read_bytes())) for clip in report["clips"]
+    ]
+    batch = stack.client.post("/v1/batches", files=files, data={"model": version_id})
+    assert batch.status_code == 202, batch.text
+    job_ids = batch.json()["job_ids"]
+    stack.wait_all_final(job_ids, timeout=120)
+    for job_id in job_ids:
+        job = stack.client.get(f"/v1/jobs/{job_id}").json()
+        assert job["status"] == "succeeded", stack.logs()
+        assert (
+            job["result"]["model"]["id"] == version_id
+            and job["result"]["model"]["revision"] == version.revision
+        )
+        scores = {score["label"]: score["score"] for score in job["result"]["scores"]}
+        assert scores == pytest.approx(clips[job["input"]["filename"]], abs=1e-5)
 
 
 def test_cancelling_a_running_training_stops_it_at_the_next_epoch_and_registers_nothing(

@@ -52,6 +52,18 @@ def as_json(
         "wall_seconds": evaluation.wall_seconds,
         "audio_seconds_per_second": evaluation.audio_seconds_per_second,
         "failed": [{"path": str(clip.path), "code": code} for clip, code in evaluation.failures],
+        # Clip by clip, for error analysis, and to check the service against: a job on the same audio
+        # and checkpoint reports these scores.
+        "clips": [
+            {
+                "path": str(outcome.clip.path),
+                "speaker": outcome.clip.speaker,
+                "label": outcome.true_label,
+                "predicted": outcome.predicted_label,
+                "scores": outcome.scores,
+            }
+            for outcome in evaluation.outcomes
+        ],
     }
 
 

@@ -27,6 +27,7 @@ class ClipOutcome:
     predicted_label: str  # best among the scored labels
     audio_seconds: float
     windows: ClipWindows  # the scored windows at temperature 1, for calibration
+    scores: dict[str, float]  # the clip's scores as a job on this model reports them
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ def evaluate(
                 best_label(result.scores, scope.labels),
                 seconds,
                 scored_windows(result, classifier.labels, classifier.temperature),
+                {score.label: score.score for score in result.scores},
             )
         )
     wall_seconds = time.perf_counter() - started
