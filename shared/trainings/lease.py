@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shared.jobs.lease import ClaimOutcome
-from shared.models import TRAINING_FINAL_STATUSES, ModelVersion, TrainingStatus
+from shared.models import TRAINING_FINAL_STATUSES, ModelVersion, Training, TrainingStatus
 from shared.models.base import utcnow
 from shared.trainings import repository
 from shared.trainings.ending import training_ended
+from shared.trainings.queue import enqueue_training
 
 WORKER_CRASHED = "training_interrupted"
 
@@ -63,6 +64,26 @@ def record_epochs(
 ) -> bool:
     """Every epoch so far, while this owner holds the training; False once it lost it."""
     return repository.update_owned(session, training_id, owner, epochs=epochs, progress=progress)
+
+
+def release_training(session: Session, training_id: uuid.UUID, owner: str) -> bool:
+    """Hand a training this owner holds back to the queue and send it again (its worker is stopping). The
+    attempt is given back too: ``max_attempts`` stops trainings whose workers die, and this one did not."""
+    if not repository.update_owned(
+        session,
+        training_id,
+        owner,
+        status=TrainingStatus.QUEUED,
+        attempts=Training.attempts - 1,
+        lease_owner=None,
+        lease_expires_at=None,
+        progress=0.0,
+        epochs=[],
+        enqueued_at=utcnow(),
+    ):
+        return False
+    enqueue_training(session, training_id)
+    return True
 
 
 def complete_training(

@@ -54,21 +54,6 @@ def list_page(
     return list(session.scalars(query.limit(limit)))
 
 
-def version_of(session: Session, training_id: uuid.UUID) -> ModelVersion | None:
-    return session.scalar(select(ModelVersion).where(ModelVersion.training_id == training_id))
-
-
-def visible_version(session: Session, caller: Caller, version_id: uuid.UUID) -> ModelVersion | None:
-    query = select(ModelVersion).where(
-        ModelVersion.id == version_id, owned_by(ModelVersion.owner_key_id, caller)
-    )
-    return session.scalar(query)
-
-
-def get_version(session: Session, version_id: uuid.UUID) -> ModelVersion | None:
-    return session.get(ModelVersion, version_id)
-
-
 def add_version(session: Session, version: ModelVersion) -> None:
     session.add(version)
     session.flush()

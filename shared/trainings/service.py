@@ -17,6 +17,7 @@ from shared.db import after_commit
 from shared.errors import Conflict, InvalidRequest, NotFound
 from shared.models import Training, TrainingStatus
 from shared.models.base import utcnow
+from shared.registry import repository as versions
 from shared.schemas.trainings import TrainingCreate
 from shared.trainings import repository
 from shared.trainings.ending import training_ended
@@ -76,7 +77,8 @@ def check_base_model(session: Session, settings: Settings, caller: Caller, base_
         version_id = uuid.UUID(base_model)
     except ValueError:
         version_id = None
-    if version_id is None or repository.visible_version(session, caller, version_id) is None:
+    # Held shared until the commit: a deletion of the version waits, then sees this training needs it.
+    if version_id is None or versions.get_visible(session, caller, version_id, lock="key_share") is None:
         raise InvalidRequest(
             f"no model {base_model!r}: give a served model's name ({', '.join(settings.model_names)}) or the"
             " id of one of your model versions",

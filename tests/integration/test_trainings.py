@@ -246,3 +246,21 @@ def test_cancelling_a_running_training_stops_it_at_the_next_epoch_and_registers_
     assert len(training["epochs"]) < 60
     assert versions_of(stack.engine, training_id) == []
     assert stack.client.delete(f"/v1/trainings/{training_id}").status_code == 409
+
+
+def test_fine_tuning_a_served_model_and_then_the_version_it_made(stack: TrainingStack, corpus: Path) -> None:
+    dataset_id = upload_corpus(stack.client, corpus)
+
+    def train(base_model: str) -> dict[str, Any]:
+        body = {"dataset_id": dataset_id, "epochs": 1, "base_model": base_model}
+        created = stack.client.post("/v1/trainings", json=body)
+        assert created.status_code == 202, created.text
+        return stack.wait_training(created.json()["id"], lambda t: t["status"] in FINAL)
+
+    # The served model (four labels) gets a fresh head for the dataset's two.
+    served = train("default")
+    assert served["status"] == "succeeded", served
+    tuned = train(served["model_version_id"])
+    assert tuned["status"] == "succeeded", tuned
+    [version] = versions_of(stack.engine, tuned["id"])
+    assert version.base_model == served["model_version_id"] and version.labels == ["angry", "sad"]

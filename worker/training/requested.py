@@ -13,9 +13,12 @@ for the same seed, where resuming would need optimiser and scheduler state kept 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from shared.config import Settings
@@ -28,8 +31,8 @@ from shared.storage import Storage
 from shared.trainings import lease, repository
 from shared.trainings.keys import checkpoint_key_for, confusion_key_for, version_id_for
 from worker.lease_keeper import LeaseKeeper
-from worker.training.augment import AugmentSettings
 from worker.training.held_out import evaluate_held_out
+from worker.training.manifest import labels_of, read_manifest, speakers_of
 from worker.training.run import TrainingPlan, train_checkpoint
 from worker.training.sources import base_checkpoint, write_dataset
 from worker.training.trainer import EpochRecord, TrainingResult, TrainSettings
@@ -45,9 +48,20 @@ class TrainingLost(Exception):
     """The training was cancelled or taken over: stop, and write nothing more."""
 
 
-def run_training(training_id: uuid.UUID, *, storage: Storage, settings: Settings) -> ClaimOutcome:
+class WorkerStopping(Exception):
+    """The worker is shutting down: hand the training back rather than hold up the stop."""
+
+
+def run_training(
+    training_id: uuid.UUID,
+    *,
+    storage: Storage,
+    settings: Settings,
+    shutting_down: Callable[[], bool] = lambda: False,
+) -> ClaimOutcome:
     """Run the training if this delivery can claim it. Transient errors (the database away) propagate
-    and the lease runs out, so the reconciler queues it again; any other error ends it as failed."""
+    and the lease runs out, so the reconciler queues it again; any other error ends it as failed. Once
+    ``shutting_down()`` says so, the training is handed back at its next epoch and sent again."""
     owner = uuid.uuid4().hex
     with session_scope() as session:
         outcome = lease.claim_training(
@@ -65,9 +79,20 @@ def run_training(training_id: uuid.UUID, *, storage: Storage, settings: Settings
     log.info("training started", extra={"training_id": str(training_id), "attempt": training.attempts})
     try:
         with tempfile.TemporaryDirectory(prefix="emoq-training-") as scratch:
-            _train_and_register(training, owner, storage=storage, settings=settings, scratch=Path(scratch))
+            _train_and_register(
+                training,
+                owner,
+                storage=storage,
+                settings=settings,
+                scratch=Path(scratch),
+                shutting_down=shutting_down,
+            )
     except TrainingLost:
         log.info("training stopped: cancelled or taken over", extra={"training_id": str(training_id)})
+    except WorkerStopping:
+        with session_scope() as session:
+            lease.release_training(session, training_id, owner)
+        log.info("worker is stopping; training handed back", extra={"training_id": str(training_id)})
     except Exception as exc:
         if is_transient(exc):
             raise
@@ -81,12 +106,24 @@ def run_training(training_id: uuid.UUID, *, storage: Storage, settings: Settings
     return ClaimOutcome.CLAIMED
 
 
+class _LogLines(io.TextIOBase):
+    """What the training loop prints (a line per epoch) as this module's log lines, not as the stray
+    output Celery would log as warnings."""
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.strip():
+                log.info(line.strip())
+        return len(text)
+
+
 class _Progress:
     """The epochs so far, written at each epoch's end; the lease keeper renews with the progress."""
 
-    def __init__(self, training: Training, owner: str) -> None:
+    def __init__(self, training: Training, owner: str, shutting_down: Callable[[], bool]) -> None:
         self.training_id = training.id
         self.owner = owner
+        self.shutting_down = shutting_down
         self.total = int(training.params["epochs"])
         self.epochs: list[dict[str, float | int | None]] = []
         self.keeper: LeaseKeeper | None = None
@@ -104,14 +141,22 @@ class _Progress:
             )
         if not held or (self.keeper is not None and self.keeper.lost()):
             raise TrainingLost
+        if self.shutting_down():
+            raise WorkerStopping
 
 
 def _train_and_register(
-    training: Training, owner: str, *, storage: Storage, settings: Settings, scratch: Path
+    training: Training,
+    owner: str,
+    *,
+    storage: Storage,
+    settings: Settings,
+    scratch: Path,
+    shutting_down: Callable[[], bool],
 ) -> None:
     params = training.params
     manifest = write_dataset(storage, training.dataset_id, scratch / "data")
-    progress = _Progress(training, owner)
+    progress = _Progress(training, owner, shutting_down)
     plan = TrainingPlan(
         manifest=manifest,
         output=scratch / "checkpoint",
@@ -122,7 +167,6 @@ def _train_and_register(
             seed=params["seed"],
             # Exactly the epochs asked for are reported; early stopping would cut the list short.
             patience=progress.total,
-            augment=AugmentSettings(),
         ),
         init_from=base_checkpoint(training.base_model, settings, storage, scratch),
         test_speakers=params["test_speakers"],
@@ -137,7 +181,7 @@ def _train_and_register(
         renew=lease.renew_leases,
     )
     progress.keeper = keeper
-    with keeper:
+    with keeper, contextlib.redirect_stdout(_LogLines()):
         result = train_checkpoint(plan, report=log.info)
         held_out = evaluate_held_out(plan.output, manifest, params["test_speakers"], settings, scratch)
         _store_png(storage, confusion_key_for(training.id), held_out.confusion_png)
@@ -165,7 +209,8 @@ def _train_and_register(
 
 
 def _metrics(evaluation: dict, result: TrainingResult) -> dict:
-    """The held-out figures, with the validation UAR of the epoch kept."""
+    """The held-out figures, with the validation UAR of the epoch whose weights were kept (the best by
+    smoothed validation UAR, as `emoq train` selects)."""
     selected = next((r for r in result.history if r.epoch == result.selected_epoch), None)
     return {
         "uar": evaluation["uar"],
@@ -178,8 +223,6 @@ def _metrics(evaluation: dict, result: TrainingResult) -> dict:
 
 
 def _training_data(training: Training, manifest: Path, test_speakers: list[str]) -> dict:
-    from worker.training.manifest import labels_of, read_manifest, speakers_of
-
     clips = read_manifest(manifest)
     return {
         "dataset_id": str(training.dataset_id),

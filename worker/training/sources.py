@@ -13,9 +13,9 @@ from shared.config import Settings
 from shared.datasets import repository as datasets
 from shared.db import session_scope
 from shared.errors import EmoQError
-from shared.registry.checkpoints import checkpoint_key, unpack_checkpoint
+from shared.registry import repository as versions
+from shared.registry.checkpoints import unpack_checkpoint
 from shared.storage import Storage
-from shared.trainings import repository
 
 MANIFEST_NAME = "manifest.csv"
 # A clip the manifest names without a speaker: a speaker of its own, so it can never leak across a split.
@@ -60,8 +60,8 @@ def base_checkpoint(
     if entry is not None:
         return _served(entry)
     with session_scope() as session:
-        version = repository.get_version(session, uuid.UUID(base_model))
-        key = checkpoint_key(version.id) if version is not None else None
+        version = versions.get(session, uuid.UUID(base_model))
+        key = version.storage_key if version is not None else None
     if key is None or not storage.exists(key):
         raise SourceGone(f"the model version {base_model} was deleted", code="base_model_gone")
     return unpack_checkpoint(storage, key, folder / "base")

@@ -115,7 +115,10 @@ def train(
     history: list[EpochRecord] = []
     best_smoothed, best_epoch, best_state = -1.0, 0, None
     stopped_early = False
-    progress = tqdm(range(1, settings.epochs + 1), desc="train", unit="epoch", dynamic_ncols=True)
+    # disable=None: a bar on a terminal only; logs (a worker's, a redirected run's) get the epoch lines.
+    progress = tqdm(
+        range(1, settings.epochs + 1), desc="train", unit="epoch", dynamic_ncols=True, disable=None
+    )
     for epoch in progress:
         started = time.monotonic()
         model.train()
