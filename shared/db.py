@@ -6,14 +6,27 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, Select, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import get_settings
 from shared.errors import EmoQError
+
+T = TypeVar("T", bound=tuple[Any, ...])
+
+# How a read holds its row until the transaction ends. Whoever is about to reference the row holds it
+# shared ("key_share", what the foreign key takes anyway) and whoever deletes it exclusively ("update"): so
+# nothing comes to reference a row while it is being deleted, and a deletion sees every reference
+# committed before it. SQLite, one writer at a time, needs neither.
+LockMode = Literal["key_share", "update"]
+
+
+def locked(query: Select[T], lock: LockMode | None) -> Select[T]:
+    return query if lock is None else query.with_for_update(key_share=lock == "key_share")
+
 
 AFTER_COMMIT = "after_commit_callbacks"
 ON_ROLLBACK = "on_rollback_callbacks"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, Exists, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from shared.auth.caller import Caller, owned_by
-from shared.models import Dataset, DatasetClip
+from shared.db import LockMode, locked
+from shared.models import Dataset, DatasetClip, Training, TrainingStatus
 
 
 def add(session: Session, dataset: Dataset, clips: list[DatasetClip]) -> Dataset:
@@ -20,10 +21,24 @@ def add(session: Session, dataset: Dataset, clips: list[DatasetClip]) -> Dataset
     return dataset
 
 
-def get_visible(session: Session, caller: Caller, dataset_id: uuid.UUID) -> Dataset | None:
+def get_visible(
+    session: Session, caller: Caller, dataset_id: uuid.UUID, *, lock: LockMode | None = None
+) -> Dataset | None:
     """The dataset if it belongs to the caller: another key's dataset is simply not found."""
     query = select(Dataset).where(Dataset.id == dataset_id, owned_by(Dataset.owner_key_id, caller))
-    return session.scalar(query.execution_options(populate_existing=True))
+    return session.scalar(locked(query, lock).execution_options(populate_existing=True))
+
+
+def _read_by_training(dataset_id: ColumnElement[uuid.UUID] | uuid.UUID) -> Exists:
+    """A training that has not ended reads the dataset."""
+    return exists().where(
+        Training.dataset_id == dataset_id,
+        Training.status.in_((TrainingStatus.QUEUED, TrainingStatus.RUNNING)),
+    )
+
+
+def in_training(session: Session, dataset_id: uuid.UUID) -> bool:
+    return bool(session.scalar(select(_read_by_training(dataset_id))))
 
 
 def list_page(
@@ -78,7 +93,13 @@ def storage_keys(session: Session, dataset_ids: list[uuid.UUID]) -> list[str]:
 
 
 def created_before(session: Session, cutoff: datetime, *, limit: int) -> list[uuid.UUID]:
-    query = select(Dataset.id).where(Dataset.created_at < cutoff).order_by(Dataset.created_at).limit(limit)
+    """Datasets uploaded before ``cutoff`` that no unfinished training reads (they go once it has ended)."""
+    query = (
+        select(Dataset.id)
+        .where(Dataset.created_at < cutoff, ~_read_by_training(Dataset.id))
+        .order_by(Dataset.created_at)
+        .limit(limit)
+    )
     return list(session.scalars(query))
 
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from shared.auth.caller import Caller
 from shared.datasets import repository
 from shared.datasets.refusals import Refusal
-from shared.db import after_commit, on_rollback
-from shared.errors import NotFound
+from shared.db import LockMode, after_commit, on_rollback
+from shared.errors import Conflict, NotFound
 from shared.models import Dataset, DatasetClip, DatasetStatus
 from shared.schemas.datasets import DatasetRead
 from shared.storage import Storage
@@ -76,16 +76,23 @@ def create_dataset(session: Session, storage: Storage, caller: Caller, new: NewD
     return dataset
 
 
-def get_dataset(session: Session, caller: Caller, dataset_id: uuid.UUID) -> Dataset:
+def get_dataset(
+    session: Session, caller: Caller, dataset_id: uuid.UUID, *, lock: LockMode | None = None
+) -> Dataset:
     """The caller's dataset; another key's dataset is a 404 like one that does not exist."""
-    dataset = repository.get_visible(session, caller, dataset_id)
+    dataset = repository.get_visible(session, caller, dataset_id, lock=lock)
     if dataset is None:
         raise NotFound(f"no dataset {dataset_id}", code="dataset_not_found")
     return dataset
 
 
 def delete_dataset(session: Session, storage: Storage, caller: Caller, dataset_id: uuid.UUID) -> None:
-    get_dataset(session, caller, dataset_id)
+    """Refused while a training that has not ended reads it: its clips would go from under it."""
+    get_dataset(session, caller, dataset_id, lock="update")
+    if repository.in_training(session, dataset_id):
+        raise Conflict(
+            "a training that has not ended reads this dataset; cancel it or wait", code="dataset_in_use"
+        )
     delete_datasets(session, storage, [dataset_id])
 
 

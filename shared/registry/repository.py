@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from shared.auth.caller import Caller, owned_by
+from shared.db import LockMode, locked
 from shared.models import Job, JobStatus, ModelVersion, Training, TrainingStatus
-
-# How a read holds the row until the transaction ends. A submission holds it shared ("key_share", what a
-# foreign key takes anyway) and a deletion exclusively ("update"): so a job never comes to reference a
-# version while it is being deleted, and a deletion sees every job committed before it.
-LockMode = Literal["key_share", "update"]
 
 
 def get(session: Session, version_id: uuid.UUID) -> ModelVersion | None:
@@ -31,9 +26,7 @@ def get_visible(
     query = select(ModelVersion).where(
         ModelVersion.id == version_id, owned_by(ModelVersion.owner_key_id, caller)
     )
-    if lock is not None:
-        query = query.with_for_update(key_share=lock == "key_share")
-    return session.scalar(query.execution_options(populate_existing=True))
+    return session.scalar(locked(query, lock).execution_options(populate_existing=True))
 
 
 def list_owned(session: Session, caller: Caller) -> list[ModelVersion]:

@@ -34,14 +34,15 @@ def create_training(
 ) -> Training:
     """Check what can be checked now (the dataset is the caller's and has speakers to hold out, the base
     model exists, the epochs are within bounds), record the training and queue it after the commit."""
-    dataset = get_dataset(session, caller, request.dataset_id)
+    # Held shared until the commit: a deletion of the dataset waits, then sees this training reads it.
+    dataset = get_dataset(session, caller, request.dataset_id, lock="key_share")
     epochs = request.epochs or min(settings.training_default_epochs, settings.training_max_epochs)
     if epochs > settings.training_max_epochs:
         raise InvalidRequest(
             f"epochs may be at most {settings.training_max_epochs} (EMOQ_TRAINING_MAX_EPOCHS)",
             code="too_many_epochs",
         )
-    check_base_model(session, settings, caller, request.base_model)
+    base_model = check_base_model(session, settings, caller, request.base_model)
     speakers = [speaker for speaker, _ in datasets.speaker_counts(session, dataset.id)]
     test_speakers = held_out_speakers(speakers, request.test_speakers, seed=request.seed)
     training = Training(
@@ -50,7 +51,7 @@ def create_training(
         dataset_id=dataset.id,
         status=TrainingStatus.QUEUED,
         enqueued_at=utcnow(),
-        base_model=request.base_model,
+        base_model=base_model,
         params={
             "name": request.name or dataset.name,
             "epochs": epochs,
@@ -69,10 +70,13 @@ def create_training(
     return training
 
 
-def check_base_model(session: Session, settings: Settings, caller: Caller, base_model: str | None) -> None:
-    """A served model's name, or the id of one of the caller's model versions."""
+def check_base_model(
+    session: Session, settings: Settings, caller: Caller, base_model: str | None
+) -> str | None:
+    """A served model's name, or the id of one of the caller's model versions, returned as it is stored:
+    a version's id in its canonical spelling, the one a deletion of the version looks for."""
     if base_model is None or base_model in settings.model_names:
-        return
+        return base_model
     try:
         version_id = uuid.UUID(base_model)
     except ValueError:
@@ -84,6 +88,7 @@ def check_base_model(session: Session, settings: Settings, caller: Caller, base_
             " id of one of your model versions",
             code="unknown_base_model",
         )
+    return str(version_id)
 
 
 def held_out_speakers(speakers: list[str], requested: list[str] | None, *, seed: int) -> list[str]:

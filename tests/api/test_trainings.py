@@ -121,6 +121,18 @@ def test_cancel_a_queued_training_and_a_finished_one_is_a_conflict(
     assert client.delete(f"/v1/trainings/{uuid.uuid4()}").json()["code"] == "training_not_found"
 
 
+def test_a_dataset_is_kept_while_a_training_reads_it(client: TestClient, tmp_path: Path) -> None:
+    dataset_id = upload_dataset(client, tmp_path / "corpus")
+    training = client.post("/v1/trainings", json={"dataset_id": dataset_id}).json()
+
+    refused = client.delete(f"/v1/datasets/{dataset_id}")
+
+    assert refused.status_code == 409 and refused.json()["code"] == "dataset_in_use"
+    assert client.get(f"/v1/datasets/{dataset_id}").status_code == 200
+    client.delete(f"/v1/trainings/{training['id']}")
+    assert client.delete(f"/v1/datasets/{dataset_id}").status_code == 204
+
+
 def test_trainings_and_model_versions_belong_to_their_key(
     secured_client: TestClient, secured: Settings, tmp_path: Path
 ) -> None:
@@ -143,8 +155,12 @@ def test_trainings_and_model_versions_belong_to_their_key(
     base = {"dataset_id": bobs_dataset, "base_model": str(alices_version)}
     refused = secured_client.post("/v1/trainings", json=base, headers=bob)
     assert refused.status_code == 422 and refused.json()["code"] == "unknown_base_model"
-    own = {"dataset_id": alices_dataset, "base_model": str(alices_version)}
-    assert secured_client.post("/v1/trainings", json=own, headers=alice).status_code == 202
+    # Stored in the canonical spelling, whatever the client's: a deletion of the version finds it.
+    own = {"dataset_id": alices_dataset, "base_model": str(alices_version).upper()}
+    fine_tuning = secured_client.post("/v1/trainings", json=own, headers=alice)
+    assert fine_tuning.status_code == 202 and fine_tuning.json()["base_model"] == str(alices_version)
+    in_use = secured_client.delete(f"/v1/models/{alices_version}", headers=alice)
+    assert in_use.status_code == 409 and in_use.json()["code"] == "model_in_use"
 
     first = secured_client.get("/v1/trainings", params={"limit": 2}, headers=alice).json()
     second = secured_client.get(

@@ -18,6 +18,8 @@ from shared.models import (
     Job,
     JobResultRow,
     JobStatus,
+    Training,
+    TrainingStatus,
     WebhookAttempt,
     WebhookEvent,
 )
@@ -251,13 +253,17 @@ def test_datasets_keep_as_long_as_finished_work_then_go_with_their_audio(any_sto
     settings = any_store.model_copy(update={"result_retention_days": 30, "audio_retention_seconds": 60})
     _, expired_key = add_dataset(created_ago=31 * DAY)
     recent, recent_key = add_dataset(created_ago=29 * DAY)
+    # As old, but a training still reads it: it goes once the training has ended.
+    in_training, _ = add_dataset(created_ago=31 * DAY)
+    with session_scope() as session:
+        session.add(Training(dataset_id=in_training, status=TrainingStatus.RUNNING, params={}, epochs=[]))
 
     report = maintenance.purge_expired(settings, get_storage())
 
     assert report.datasets == 1
     with session_scope() as session:
-        assert set(session.scalars(select(Dataset.id))) == {recent}
-    assert rows(DatasetClip) == 1
+        assert set(session.scalars(select(Dataset.id))) == {recent, in_training}
+    assert rows(DatasetClip) == 2
     assert not get_storage().exists(expired_key) and get_storage().exists(recent_key)
     forever = maintenance.purge_expired(
         settings.model_copy(update={"result_retention_days": 0}), get_storage()
