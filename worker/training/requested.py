@@ -100,7 +100,8 @@ def run_training(
             code, message = exc.code, exc.message
         else:
             log.exception("training failed", extra={"training_id": str(training_id)})
-            code, message = "training_failed", f"{type(exc).__name__}: {exc}"
+            # The log has the traceback; the client gets no internals (paths, library messages).
+            code, message = "training_failed", "the training hit an unexpected error"
         with session_scope() as session:
             lease.fail_training(session, training_id, owner, code=code, message=message)
     return ClaimOutcome.CLAIMED
