@@ -23,13 +23,12 @@ from shared.datasets.manifest import MANIFEST_NAME, parse_manifest
 from shared.datasets.refusals import Refusal, unusable
 from shared.datasets.service import NewClip, NewDataset
 from shared.errors import EmoQError, InvalidRequest, UploadTooLarge
-from shared.storage import Storage, StoredBlob
+from shared.storage import Storage, StoredBlob, store_file
 from shared.storage.local import LocalStorage
 
 FILE_FIELDS = frozenset({"archive", "files", "manifest"})
 # A manifest row is a path, a label and a speaker: far less than this on average.
 MANIFEST_BYTES_PER_FILE = 1024
-_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -188,7 +187,7 @@ def _store(accepted: list[_Accepted], storage: Storage, settings: Settings) -> l
     stored: list[NewClip] = []
     try:
         for clip in accepted:
-            blob = _copy(clip.local, storage, uuid.uuid4().hex, settings.max_upload_bytes)
+            blob = store_file(storage, uuid.uuid4().hex, clip.local, max_bytes=settings.max_upload_bytes)
             stored.append(
                 NewClip(
                     storage_key=blob.key,
@@ -205,15 +204,3 @@ def _store(accepted: list[_Accepted], storage: Storage, settings: Settings) -> l
             storage.delete(clip.storage_key)
         raise
     return stored
-
-
-def _copy(source: Path, storage: Storage, key: str, max_bytes: int) -> StoredBlob:
-    writer = storage.writer(key, max_bytes=max_bytes)
-    try:
-        with source.open("rb") as file:
-            while chunk := file.read(_CHUNK):
-                writer.write(chunk)
-    except BaseException:
-        writer.abort()
-        raise
-    return writer.commit()

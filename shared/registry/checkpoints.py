@@ -12,7 +12,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from shared.storage import Storage, StoredBlob
+from shared.storage import Storage, StoredBlob, store_file
 
 # A checkpoint of the shipped architecture is a few megabytes; a fine-tuned base-size one ~400 MB.
 MAX_CHECKPOINT_BYTES = 2 * 1024**3
@@ -30,15 +30,7 @@ def store_checkpoint(storage: Storage, key: str, folder: Path) -> StoredBlob:
         with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
             for path in sorted(p for p in folder.iterdir() if p.is_file()):
                 zipped.write(path, arcname=path.name)
-        writer = storage.writer(key, max_bytes=MAX_CHECKPOINT_BYTES)
-        try:
-            with archive.open("rb") as source:
-                while chunk := source.read(_CHUNK):
-                    writer.write(chunk)
-        except BaseException:
-            writer.abort()
-            raise
-        return writer.commit()
+        return store_file(storage, key, archive, max_bytes=MAX_CHECKPOINT_BYTES)
 
 
 def unpack_checkpoint(storage: Storage, key: str, destination: Path) -> Path:

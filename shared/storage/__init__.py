@@ -20,6 +20,7 @@ from shared.config import Settings, get_settings
 from shared.errors import UploadTooLarge
 
 _KEY = re.compile(r"^[0-9a-f]{32}$")
+_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,19 @@ class Storage(Protocol):
     def local_path(self, key: str) -> AbstractContextManager[Path]: ...
     def delete(self, key: str) -> None: ...
     def exists(self, key: str) -> bool: ...
+
+
+def store_file(storage: Storage, key: str, source: Path, *, max_bytes: int) -> StoredBlob:
+    """A local file streamed into the blob ``key``; nothing is left of it if that fails."""
+    writer = storage.writer(key, max_bytes=max_bytes)
+    try:
+        with source.open("rb") as file:
+            while chunk := file.read(_CHUNK):
+                writer.write(chunk)
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.commit()
 
 
 def storage_key(job_id: uuid.UUID) -> str:

@@ -27,7 +27,7 @@ from shared.errors import EmoQError
 from shared.jobs.lease import ClaimOutcome
 from shared.models import ModelVersion, Training
 from shared.registry.checkpoints import store_checkpoint
-from shared.storage import Storage
+from shared.storage import Storage, store_file
 from shared.trainings import lease, repository
 from shared.trainings.keys import checkpoint_key_for, confusion_key_for, version_id_for
 from worker.lease_keeper import LeaseKeeper
@@ -185,7 +185,7 @@ def _train_and_register(
     with keeper, contextlib.redirect_stdout(_LogLines()):
         result = train_checkpoint(plan, report=log.info)
         held_out = evaluate_held_out(plan.output, manifest, params["test_speakers"], settings, scratch)
-        _store_png(storage, confusion_key_for(training.id), held_out.confusion_png)
+        store_file(storage, confusion_key_for(training.id), held_out.confusion_png, max_bytes=MAX_PNG_BYTES)
         blob = store_checkpoint(storage, checkpoint_key_for(training.id), plan.output)
     if keeper.lost():
         raise TrainingLost
@@ -233,13 +233,3 @@ def _training_data(training: Training, manifest: Path, test_speakers: list[str])
         "test_speakers": test_speakers,
         "params": {k: v for k, v in training.params.items() if k != "name"},
     }
-
-
-def _store_png(storage: Storage, key: str, path: Path) -> None:
-    writer = storage.writer(key, max_bytes=MAX_PNG_BYTES)
-    try:
-        writer.write(path.read_bytes())
-    except BaseException:
-        writer.abort()
-        raise
-    writer.commit()
