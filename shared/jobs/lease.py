@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from shared import leases
 from shared.audio import AudioInfo
 from shared.jobs import repository
 from shared.jobs.queue import enqueue_analysis
@@ -118,7 +119,7 @@ def renew_leases(
     """Extend every listed job's lease and record its progress at once; returns those still held."""
     if not progress:
         return set()
-    return repository.renew_owned(session, owner, progress, lease_seconds=lease_seconds)
+    return leases.renew_owned(session, Job, owner, progress, lease_seconds=lease_seconds)
 
 
 def record_download(
@@ -131,8 +132,9 @@ def record_download(
     content_type: str | None,
 ) -> bool:
     """What the worker learnt fetching audio given by URL: the same facts an upload records at once."""
-    return repository.update_owned(
+    return leases.update_owned(
         session,
+        Job,
         job_id,
         owner,
         size_bytes=blob.size,
@@ -154,8 +156,9 @@ def release_job(session: Session, job_id: uuid.UUID, owner: str, *, resend: bool
     The attempt is given back too: ``max_attempts`` stops jobs whose workers die, and a worker that hands
     its job back did not die. Otherwise three rolling restarts during one long job would fail it.
     """
-    if not repository.update_owned(
+    if not leases.update_owned(
         session,
+        Job,
         job_id,
         owner,
         status=JobStatus.QUEUED,
@@ -185,8 +188,9 @@ def record_result(
     """Store the result and mark the job succeeded while this owner holds it. ``duration_s`` is the
     length the worker measured, which headers may not tell, and ``truncated`` whether it fell well short
     of what the header declared. What follows a job's end is the caller's."""
-    if not repository.update_owned(
+    if not leases.update_owned(
         session,
+        Job,
         job_id,
         owner,
         duration_s=duration_s,

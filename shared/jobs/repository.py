@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session, selectinload
 
@@ -205,37 +205,6 @@ def claim_queued(
         .execution_options(synchronize_session=False)
     )
     return list(claimed.all())
-
-
-def renew_owned(
-    session: Session, owner: str, progress: dict[uuid.UUID, float], *, lease_seconds: int
-) -> set[uuid.UUID]:
-    """Extend the lease of every listed job this owner still holds, writing each one's progress, in one
-    statement. Returns the ids still held; the rest were cancelled or taken over."""
-    now = utcnow()
-    held = session.execute(
-        update(Job)
-        .where(Job.id.in_(progress), Job.lease_owner == owner, Job.status == JobStatus.PROCESSING)
-        .values(
-            progress=case(progress, value=Job.id),
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
-            updated_at=now,
-        )
-        .returning(Job.id)
-        .execution_options(synchronize_session=False)
-    )
-    return set(held.scalars())
-
-
-def update_owned(session: Session, job_id: uuid.UUID, owner: str, **values: Any) -> bool:
-    """Change a job only while this owner still holds it; False once it was cancelled or taken over."""
-    result = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.lease_owner == owner, Job.status == JobStatus.PROCESSING)
-        .values(updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
 
 
 def finish_unless_final(session: Session, job_id: uuid.UUID, **values: Any) -> bool:

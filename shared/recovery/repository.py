@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from shared import leases
 from shared.jobs.repository import asking_for
 from shared.models import FINAL_STATUSES, Batch, Job, JobStatus
 from shared.models.base import utcnow
@@ -24,10 +25,6 @@ class AbandonedJob:
     model: str | None
 
 
-def _abandoned(now: datetime) -> ColumnElement[bool]:
-    return (Job.status == JobStatus.PROCESSING) & (Job.lease_expires_at < now)
-
-
 def _in_queue(*, bulk: bool) -> ColumnElement[bool]:
     return Job.batch_id.is_not(None) if bulk else Job.batch_id.is_(None)
 
@@ -35,7 +32,7 @@ def _in_queue(*, bulk: bool) -> ColumnElement[bool]:
 def abandoned_jobs(session: Session, *, now: datetime, limit: int) -> list[AbandonedJob]:
     query = (
         select(Job.id, Job.attempts, Job.batch_id, Job.model)
-        .where(_abandoned(now))
+        .where(leases.abandoned(Job, now))
         .order_by(Job.lease_expires_at)
         .limit(limit)
     )
@@ -43,48 +40,6 @@ def abandoned_jobs(session: Session, *, now: datetime, limit: int) -> list[Aband
         AbandonedJob(id, attempts, batch_id is not None, model)
         for id, attempts, batch_id, model in session.execute(query)
     ]
-
-
-def fail_if_abandoned(
-    session: Session, job_id: uuid.UUID, *, max_attempts: int, code: str, message: str
-) -> bool:
-    """End the job as failed only if it is still abandoned and out of attempts: one UPDATE decides, so a
-    worker that claimed it meanwhile keeps it."""
-    now = utcnow()
-    result = session.execute(
-        update(Job)
-        .where(Job.id == job_id, _abandoned(now), Job.attempts >= max_attempts)
-        .values(
-            status=JobStatus.FAILED,
-            error_code=code,
-            error_message=message,
-            finished_at=now,
-            updated_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
-def requeue_if_abandoned(session: Session, job_id: uuid.UUID, *, max_attempts: int) -> bool:
-    """Put an abandoned job with attempts left back in the queue; its old lease owner can no longer write."""
-    now = utcnow()
-    result = session.execute(
-        update(Job)
-        .where(Job.id == job_id, _abandoned(now), Job.attempts < max_attempts)
-        .values(
-            status=JobStatus.QUEUED,
-            lease_owner=None,
-            lease_expires_at=None,
-            progress=0.0,
-            enqueued_at=now,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
 
 
 def _stale(before: datetime, *, model: str, bulk: bool) -> ColumnElement[bool]:

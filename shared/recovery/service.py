@@ -13,8 +13,10 @@ from enum import Enum
 
 from sqlalchemy.orm import Session
 
+from shared import leases
 from shared.jobs.queue import enqueue_analysis
 from shared.lifecycle.ending import job_ended
+from shared.models import Job
 from shared.recovery import repository
 from shared.recovery.repository import AbandonedJob
 from shared.storage import Storage
@@ -36,7 +38,7 @@ def recover_abandoned(
     if job.attempts >= max_attempts:
         failed = fail_if_exhausted(session, storage, job.id, max_attempts=max_attempts)
         return Recovery.FAILED if failed else Recovery.NONE
-    if not repository.requeue_if_abandoned(session, job.id, max_attempts=max_attempts):
+    if not leases.requeue_if_abandoned(session, Job, job.id, max_attempts=max_attempts):
         return Recovery.NONE
     enqueue_analysis(session, job.id, model=job.model, bulk=job.bulk)
     return Recovery.REQUEUED
@@ -45,8 +47,9 @@ def recover_abandoned(
 def fail_if_exhausted(session: Session, storage: Storage, job_id: uuid.UUID, *, max_attempts: int) -> bool:
     """End an abandoned job that has used up its attempts: its audio, webhook and batch follow as for any
     failure. Also asked before every claim, so a redelivered message cannot start a fourth attempt."""
-    if not repository.fail_if_abandoned(
+    if not leases.fail_if_abandoned(
         session,
+        Job,
         job_id,
         max_attempts=max_attempts,
         code=WORKER_CRASHED,

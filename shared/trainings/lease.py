@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from shared import leases
 from shared.jobs.lease import ClaimOutcome
 from shared.models import TRAINING_FINAL_STATUSES, ModelVersion, Training, TrainingStatus
 from shared.models.base import utcnow
@@ -38,8 +39,9 @@ def claim_training(
 
 def fail_if_exhausted(session: Session, training_id: uuid.UUID, *, max_attempts: int) -> bool:
     """End an abandoned training that used up its attempts, with its webhook."""
-    if not repository.fail_if_abandoned(
+    if not leases.fail_if_abandoned(
         session,
+        Training,
         training_id,
         max_attempts=max_attempts,
         code=WORKER_CRASHED,
@@ -56,21 +58,22 @@ def renew_leases(
     """Extend the leases of the listed trainings with their progress; returns those still held."""
     if not progress:
         return set()
-    return repository.renew_owned(session, owner, progress, lease_seconds=lease_seconds)
+    return leases.renew_owned(session, Training, owner, progress, lease_seconds=lease_seconds)
 
 
 def record_epochs(
     session: Session, training_id: uuid.UUID, owner: str, epochs: list[dict[str, Any]], progress: float
 ) -> bool:
     """Every epoch so far, while this owner holds the training; False once it lost it."""
-    return repository.update_owned(session, training_id, owner, epochs=epochs, progress=progress)
+    return leases.update_owned(session, Training, training_id, owner, epochs=epochs, progress=progress)
 
 
 def release_training(session: Session, training_id: uuid.UUID, owner: str) -> bool:
     """Hand a training this owner holds back to the queue and send it again (its worker is stopping). The
     attempt is given back too: ``max_attempts`` stops trainings whose workers die, and this one did not."""
-    if not repository.update_owned(
+    if not leases.update_owned(
         session,
+        Training,
         training_id,
         owner,
         status=TrainingStatus.QUEUED,
@@ -91,8 +94,9 @@ def complete_training(
 ) -> bool:
     """Mark it succeeded and register its model version in one transaction, only while this owner holds
     it: a version is listed exactly when its training succeeded."""
-    if not repository.update_owned(
+    if not leases.update_owned(
         session,
+        Training,
         training_id,
         owner,
         status=TrainingStatus.SUCCEEDED,
@@ -109,8 +113,9 @@ def complete_training(
 
 
 def fail_training(session: Session, training_id: uuid.UUID, owner: str, *, code: str, message: str) -> bool:
-    if not repository.update_owned(
+    if not leases.update_owned(
         session,
+        Training,
         training_id,
         owner,
         status=TrainingStatus.FAILED,

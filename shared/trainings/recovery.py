@@ -9,9 +9,11 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from shared import leases
 from shared.broker import Queue
 from shared.config import Settings
 from shared.db import session_scope
+from shared.models import Training
 from shared.models.base import utcnow
 from shared.recovery.broker_depth import waiting_messages
 from shared.trainings import repository
@@ -46,7 +48,9 @@ def reconcile_trainings(settings: Settings) -> RecoveredTrainings:
                     if fail_if_exhausted(session, training_id, max_attempts=settings.max_attempts)
                     else None
                 )
-            elif repository.requeue_if_abandoned(session, training_id, max_attempts=settings.max_attempts):
+            elif leases.requeue_if_abandoned(
+                session, Training, training_id, max_attempts=settings.max_attempts
+            ):
                 enqueue_training(session, training_id)
                 outcome = "requeued"
             else:

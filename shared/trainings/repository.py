@@ -10,9 +10,10 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from shared import leases
 from shared.auth.caller import Caller, owned_by
 from shared.models import TRAINING_FINAL_STATUSES, ModelVersion, Training, TrainingStatus
 from shared.models.base import utcnow
@@ -62,17 +63,13 @@ def add_version(session: Session, version: ModelVersion) -> None:
 # The worker's side: claim, renew, record, end.
 
 
-def _abandoned(now: datetime) -> ColumnElement[bool]:
-    return (Training.status == TrainingStatus.RUNNING) & (Training.lease_expires_at < now)
-
-
 def claim(
     session: Session, training_id: uuid.UUID, *, owner: str, lease_seconds: int, max_attempts: int
 ) -> bool:
     """Take the training if it is queued, or running under an expired lease with attempts left. One
     UPDATE decides, so two deliveries never both hold it."""
     now = utcnow()
-    claimable = or_(Training.status == TrainingStatus.QUEUED, _abandoned(now))
+    claimable = or_(Training.status == TrainingStatus.QUEUED, leases.abandoned(Training, now))
     result = session.execute(
         update(Training)
         .where(Training.id == training_id, claimable, Training.attempts < max_attempts)
@@ -86,45 +83,6 @@ def claim(
             epochs=[],
             updated_at=now,
         )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
-def renew_owned(
-    session: Session, owner: str, progress: dict[uuid.UUID, float], *, lease_seconds: int
-) -> set[uuid.UUID]:
-    """Extend the lease of every listed training this owner still holds, with its progress; returns those
-    still held."""
-    now = utcnow()
-    held = session.execute(
-        update(Training)
-        .where(
-            Training.id.in_(progress),
-            Training.lease_owner == owner,
-            Training.status == TrainingStatus.RUNNING,
-        )
-        .values(
-            progress=case(progress, value=Training.id),
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
-            updated_at=now,
-        )
-        .returning(Training.id)
-        .execution_options(synchronize_session=False)
-    )
-    return set(held.scalars())
-
-
-def update_owned(session: Session, training_id: uuid.UUID, owner: str, **values: Any) -> bool:
-    """Change a training only while this owner holds it; False once it was cancelled or taken over."""
-    result = session.execute(
-        update(Training)
-        .where(
-            Training.id == training_id,
-            Training.lease_owner == owner,
-            Training.status == TrainingStatus.RUNNING,
-        )
-        .values(updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -148,50 +106,11 @@ def abandoned(session: Session, *, now: datetime, limit: int) -> list[tuple[uuid
     """(id, attempts) of trainings whose worker stopped renewing their lease."""
     query = (
         select(Training.id, Training.attempts)
-        .where(_abandoned(now))
+        .where(leases.abandoned(Training, now))
         .order_by(Training.lease_expires_at)
         .limit(limit)
     )
     return [(training_id, attempts) for training_id, attempts in session.execute(query)]
-
-
-def fail_if_abandoned(
-    session: Session, training_id: uuid.UUID, *, max_attempts: int, code: str, message: str
-) -> bool:
-    now = utcnow()
-    result = session.execute(
-        update(Training)
-        .where(Training.id == training_id, _abandoned(now), Training.attempts >= max_attempts)
-        .values(
-            status=TrainingStatus.FAILED,
-            error_code=code,
-            error_message=message,
-            finished_at=now,
-            updated_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
-def requeue_if_abandoned(session: Session, training_id: uuid.UUID, *, max_attempts: int) -> bool:
-    now = utcnow()
-    result = session.execute(
-        update(Training)
-        .where(Training.id == training_id, _abandoned(now), Training.attempts < max_attempts)
-        .values(
-            status=TrainingStatus.QUEUED,
-            lease_owner=None,
-            lease_expires_at=None,
-            progress=0.0,
-            enqueued_at=now,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
 
 
 def count_queued(session: Session) -> int:

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from shared import leases
 from shared.catalog.names import DEFAULT_NAME
 from shared.config import Settings
 from shared.db import get_engine, session_scope
@@ -421,7 +422,7 @@ def test_on_postgresql_two_jobs_of_a_batch_ending_at_once_do_not_deadlock(
     with Session(engine) as first, Session(engine) as second:
         for session, job_id in zip((first, second), jobs, strict=True):
             for progress in (0.5, 1.0):
-                assert repository.update_owned(session, job_id, str(job_id), progress=progress)
+                assert leases.update_owned(session, Job, job_id, str(job_id), progress=progress)
             session.flush()
 
         def end(session: Session) -> None:
