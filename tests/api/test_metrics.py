@@ -47,6 +47,7 @@ def test_state_of_jobs_and_queues(client: TestClient, embedded: Settings, tmp_pa
         "bulk",
         "webhooks",
         "maintenance",
+        "training",
     }
     assert sample(text, "emoq_oldest_queued_job_age_seconds") > 0
     assert sample(text, "emoq_state_source_up", source="database") == 1

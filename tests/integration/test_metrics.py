@@ -91,4 +91,5 @@ def test_the_api_reports_the_state_of_the_service(service: RunningService, tmp_p
         "bulk",
         "webhooks",
         "maintenance",
+        "training",
     }
