@@ -1,4 +1,4 @@
-"""Every statement on the lease that jobs and trainings share: a worker holds a row (its status the
+"""Every statement on the status and lease that jobs and trainings share: a worker holds a row (its status the
 table's ``HELD_STATUS``) while it keeps renewing ``lease_expires_at``; what it writes counts only while
 it still holds the row; the reconciler requeues, or fails once out of attempts, a row whose worker
 stopped renewing. One UPDATE decides each transition, so a row is never held twice nor ended twice."""
@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.orm import Session
 
 from shared.models import Job, Training
@@ -18,6 +18,11 @@ from shared.models.base import utcnow
 Leased = type[Job] | type[Training]
 # Both tables spell these two statuses alike (JobStatus, TrainingStatus).
 QUEUED, FAILED = "queued", "failed"
+
+
+def count_by_status(session: Session, table: Leased) -> dict[str, int]:
+    rows = session.execute(select(table.status, func.count()).group_by(table.status))
+    return {str(status): count for status, count in rows}
 
 
 def abandoned(table: Leased, now: datetime) -> ColumnElement[bool]:

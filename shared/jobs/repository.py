@@ -239,11 +239,6 @@ def model_of(session: Session, job_id: uuid.UUID) -> tuple[str | None, uuid.UUID
     return (row.model, row.model_version_id) if row is not None else (None, None)
 
 
-def count_by_status(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
-    return {str(status): count for status, count in rows}
-
-
 def oldest_queued_at(session: Session) -> datetime | None:
     """When the longest-waiting queued job was (last) sent to the queue."""
     query = select(func.min(func.coalesce(Job.enqueued_at, Job.created_at))).where(

@@ -50,6 +50,13 @@ def test_state_of_jobs_and_queues(client: TestClient, embedded: Settings, tmp_pa
         "training",
     }
     assert sample(text, "emoq_oldest_queued_job_age_seconds") > 0
+    assert {labels["status"] for labels in samples(text, "emoq_trainings")} == {
+        "queued",
+        "running",
+        "succeeded",
+        "failed",
+        "cancelled",
+    }
     assert sample(text, "emoq_state_source_up", source="database") == 1
     assert sample(text, "emoq_state_source_up", source="broker") == 1
 
