@@ -4,9 +4,28 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from shared.errors import InvalidRequest
+
+
+class Keyed(Protocol):
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+RowT = TypeVar("RowT", bound=Keyed)
+
+
+def split_page(rows: Sequence[RowT], limit: int) -> tuple[Sequence[RowT], str | None]:
+    """A page of ``limit`` rows and the cursor of the next, from ``limit + 1`` rows read (one more than
+    the page shows, to know whether another page follows)."""
+    page = rows[:limit]
+    return page, encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
 
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.dataset_intake import receive_dataset
 from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_cursor, split_page
 from shared.datasets import repository
 from shared.datasets import service as datasets
 from shared.schemas.datasets import DatasetPage, DatasetRead, DatasetSummary
@@ -82,10 +82,10 @@ def list_datasets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> DatasetPage:
     rows = repository.list_page(session, caller, after=decode_cursor(cursor), limit=limit + 1)
-    page, more = rows[:limit], len(rows) > limit
+    page, next_cursor = split_page(rows, limit)
     return DatasetPage(
         items=[DatasetSummary.from_dataset(dataset) for dataset in page],
-        next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None,
+        next_cursor=next_cursor,
     )
 
 

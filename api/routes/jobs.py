@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
 from api.forms import openapi_body
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_cursor, split_page
 from api.submission import submit_job
 from api.waiting import requested_wait, wait_for_job
 from shared.db import commit_now
@@ -95,10 +95,10 @@ def list_jobs(
 ) -> JobPage:
     filters = repository.JobFilter(status=status_, created_after=created_after, created_before=created_before)
     jobs = repository.list_page(session, caller, filters, after=decode_cursor(cursor), limit=limit + 1)
-    page, more = jobs[:limit], len(jobs) > limit
+    page, next_cursor = split_page(jobs, limit)
     return JobPage(
         items=[JobRead.from_job(job, with_segments=segments) for job in page],
-        next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None,
+        next_cursor=next_cursor,
     )
 
 

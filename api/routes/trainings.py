@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
 from api.intake import check_webhook
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_cursor, split_page
 from shared.errors import NotFound
 from shared.schemas.trainings import TrainingCreate, TrainingPage, TrainingRead
 from shared.trainings import repository
@@ -68,10 +68,10 @@ def list_trainings(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> TrainingPage:
     rows = repository.list_page(session, caller, after=decode_cursor(cursor), limit=limit + 1)
-    page, more = rows[:limit], len(rows) > limit
+    page, next_cursor = split_page(rows, limit)
     return TrainingPage(
         items=[TrainingRead.from_training(training) for training in page],
-        next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None,
+        next_cursor=next_cursor,
     )
 
 
