@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Exists, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, Exists, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from shared.auth.caller import Caller, owned_by
 from shared.db import LockMode, locked
 from shared.models import Dataset, DatasetClip, Training, TrainingStatus
+from shared.paging import newest_first
 
 
 def add(session: Session, dataset: Dataset, clips: list[DatasetClip]) -> Dataset:
@@ -45,20 +46,8 @@ def list_page(
     session: Session, caller: Caller, *, after: tuple[datetime, uuid.UUID] | None, limit: int
 ) -> list[Dataset]:
     """The caller's datasets, newest first; ``after`` is the (created_at, id) of the previous page's last."""
-    query = (
-        select(Dataset)
-        .where(owned_by(Dataset.owner_key_id, caller))
-        .order_by(Dataset.created_at.desc(), Dataset.id.desc())
-    )
-    if after is not None:
-        created_at, dataset_id = after
-        query = query.where(
-            or_(
-                Dataset.created_at < created_at,
-                (Dataset.created_at == created_at) & (Dataset.id < dataset_id),
-            )
-        )
-    return list(session.scalars(query.limit(limit)))
+    query = select(Dataset).where(owned_by(Dataset.owner_key_id, caller))
+    return list(session.scalars(newest_first(query, Dataset, after).limit(limit)))
 
 
 def clips(session: Session, dataset_id: uuid.UUID) -> list[DatasetClip]:

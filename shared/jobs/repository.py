@@ -15,6 +15,7 @@ from shared.auth.caller import Caller, owned_by
 from shared.config import get_settings
 from shared.models import FINAL_STATUSES, Job, JobResultRow, JobStatus, ServedModel
 from shared.models.base import utcnow
+from shared.paging import newest_first
 
 
 @dataclass(frozen=True)
@@ -65,23 +66,14 @@ def list_page(
     limit: int,
 ) -> list[Job]:
     """The caller's jobs, newest first; ``after`` is the (created_at, id) of the previous page's last row."""
-    query = (
-        select(Job)
-        .where(owned_by(Job.owner_key_id, caller))
-        .options(selectinload(Job.result))
-        .order_by(Job.created_at.desc(), Job.id.desc())
-    )
+    query = select(Job).where(owned_by(Job.owner_key_id, caller)).options(selectinload(Job.result))
     if filters.status is not None:
         query = query.where(Job.status == filters.status)
     if filters.created_after is not None:
         query = query.where(Job.created_at >= filters.created_after)
     if filters.created_before is not None:
         query = query.where(Job.created_at < filters.created_before)
-    if after is not None:
-        created_at, job_id = after
-        query = query.where(
-            or_(Job.created_at < created_at, (Job.created_at == created_at) & (Job.id < job_id))
-        )
+    query = newest_first(query, Job, after)
     return list(session.scalars(query.limit(limit)))
 
 

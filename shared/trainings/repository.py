@@ -17,6 +17,7 @@ from shared import leases
 from shared.auth.caller import Caller, owned_by
 from shared.models import TRAINING_FINAL_STATUSES, ModelVersion, Training, TrainingStatus
 from shared.models.base import utcnow
+from shared.paging import newest_first
 
 
 def add(session: Session, training: Training) -> Training:
@@ -39,20 +40,8 @@ def list_page(
     session: Session, caller: Caller, *, after: tuple[datetime, uuid.UUID] | None, limit: int
 ) -> list[Training]:
     """The caller's trainings, newest first; ``after`` is the (created_at, id) of the previous page's last."""
-    query = (
-        select(Training)
-        .where(owned_by(Training.owner_key_id, caller))
-        .order_by(Training.created_at.desc(), Training.id.desc())
-    )
-    if after is not None:
-        created_at, training_id = after
-        query = query.where(
-            or_(
-                Training.created_at < created_at,
-                (Training.created_at == created_at) & (Training.id < training_id),
-            )
-        )
-    return list(session.scalars(query.limit(limit)))
+    query = select(Training).where(owned_by(Training.owner_key_id, caller))
+    return list(session.scalars(newest_first(query, Training, after).limit(limit)))
 
 
 def add_version(session: Session, version: ModelVersion) -> None:
