@@ -16,16 +16,14 @@ import time
 import uuid
 from collections.abc import Callable
 
+from shared import leases
 from shared.db import session_scope
-from shared.jobs import lease
+from shared.models import Job
 
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_SECONDS = 0.25
 PROGRESS_STEP = 0.02
-
-
-Renew = Callable[..., set[uuid.UUID]]
 
 
 class LeaseKeeper:
@@ -35,12 +33,12 @@ class LeaseKeeper:
         *,
         lease_seconds: int,
         progress_of: Callable[[], dict[uuid.UUID, float]],
-        renew: Renew = lease.renew_leases,
+        table: leases.Leased = Job,
     ) -> None:
-        """``progress_of`` returns the progress of every held job; it is called from the thread. ``renew``
-        writes it and extends the leases (``shared.trainings.lease.renew_leases`` for trainings)."""
+        """``progress_of`` returns the progress of every held row of ``table`` (jobs, or trainings); it
+        is called from the thread."""
         self.owner = owner
-        self.renew = renew
+        self.table = table
         self.lease_seconds = lease_seconds
         self.progress_of = progress_of
         self._reported: dict[uuid.UUID, float] = {}
@@ -80,7 +78,9 @@ class LeaseKeeper:
         if not progress or not (lease_due or moved):
             return
         with session_scope() as session:
-            held = self.renew(session, self.owner, progress, lease_seconds=self.lease_seconds)
+            held = leases.renew_owned(
+                session, self.table, self.owner, progress, lease_seconds=self.lease_seconds
+            )
         self._last_write = time.monotonic()
         self._reported = {job_id: p for job_id, p in progress.items() if job_id in held}
         with self._lock:

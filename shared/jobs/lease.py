@@ -113,15 +113,6 @@ def claim_queued(
     return [ClaimedJob.of(row) for row in rows]
 
 
-def renew_leases(
-    session: Session, owner: str, progress: dict[uuid.UUID, float], *, lease_seconds: int
-) -> set[uuid.UUID]:
-    """Extend every listed job's lease and record its progress at once; returns those still held."""
-    if not progress:
-        return set()
-    return leases.renew_owned(session, Job, owner, progress, lease_seconds=lease_seconds)
-
-
 def record_download(
     session: Session,
     job_id: uuid.UUID,

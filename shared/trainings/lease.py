@@ -52,15 +52,6 @@ def fail_if_exhausted(session: Session, training_id: uuid.UUID, *, max_attempts:
     return True
 
 
-def renew_leases(
-    session: Session, owner: str, progress: dict[uuid.UUID, float], *, lease_seconds: int
-) -> set[uuid.UUID]:
-    """Extend the leases of the listed trainings with their progress; returns those still held."""
-    if not progress:
-        return set()
-    return leases.renew_owned(session, Training, owner, progress, lease_seconds=lease_seconds)
-
-
 def record_epochs(
     session: Session, training_id: uuid.UUID, owner: str, epochs: list[dict[str, Any]], progress: float
 ) -> bool:

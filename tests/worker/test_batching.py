@@ -443,7 +443,7 @@ def test_cancelling_a_job_between_claims_keeps_it_cancelled(embedded: Settings, 
     with session_scope() as session:
         assert finish.fail_job(session, get_storage(), job_id, code="x", message="y")
     with session_scope() as session:
-        held = lease.renew_leases(session, "w", {claimed.id: 0.5}, lease_seconds=60)
+        held = leases.renew_owned(session, Job, "w", {claimed.id: 0.5}, lease_seconds=60)
 
     assert held == set()
 

@@ -179,7 +179,7 @@ def _train_and_register(
         owner,
         lease_seconds=settings.job_lease_seconds,
         progress_of=progress.fraction,
-        renew=lease.renew_leases,
+        table=Training,
     )
     progress.keeper = keeper
     with keeper, contextlib.redirect_stdout(_LogLines()):
