@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from functools import partial
@@ -27,6 +28,8 @@ class CeleryWorker:
     process_per_gpu: bool = False  # without EMOQ_WORKER_CONCURRENCY, one process per GPU
     # The queues are those of each model served (EMOQ_WORKER_MODELS): `queues` names their families.
     per_model: bool = False
+    # Long computations that can wait a few milliseconds, unlike a request to the API on the same machine.
+    yields_cpu: bool = False
 
 
 CELERY_WORKERS = (
@@ -39,6 +42,7 @@ CELERY_WORKERS = (
         metrics_port="worker_metrics_port",
         process_per_gpu=True,
         per_model=True,
+        yields_cpu=True,
     ),
     CeleryWorker(
         "webhooks",
@@ -55,6 +59,7 @@ CELERY_WORKERS = (
         ("training",),
         concurrency="training_concurrency",
         metrics_port="training_metrics_port",
+        yields_cpu=True,
     ),
 )
 
@@ -136,9 +141,14 @@ def _celery_worker(kind: CeleryWorker, args: argparse.Namespace) -> None:
     from shared.metrics.process import serve_metrics, use_multiprocess_dir
 
     configure_logging()  # Celery sets it up again when it starts; what happens before must be seen too
+    settings = get_settings()
+    if kind.yields_cpu:
+        # Where the API shares the machine (`emoq run`, a small host), a submit or a poll then runs as
+        # soon as it arrives instead of waiting for its turn between forward passes: a request costs
+        # milliseconds, so the workers lose almost nothing. Inherited by the pool's processes.
+        os.nice(settings.worker_nice)
     use_multiprocess_dir()  # before the app module imports the code that defines metrics
     app = importlib.import_module(kind.app_module).app
-    settings = get_settings()
     queues = (
         analysis_queues(settings.worker_model_names)
         if kind.per_model

@@ -107,6 +107,9 @@ class Settings(BaseSettings):
         default=None, ge=1, description="Inference processes per worker; unset: one per GPU, else per core"
     )
     torch_threads: int = Field(default=0, ge=0, description="0: the cores shared out among worker processes")
+    worker_nice: int = Field(
+        default=10, ge=0, le=19, description="How far inference and training workers lower their CPU priority"
+    )
 
     # Auth is on unless turned off, and it may be turned off only where nobody else can connect.
     auth_disabled: bool = False
