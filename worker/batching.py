@@ -210,13 +210,9 @@ class BatchedAnalysis:
                 owner=self.owner,
                 lease_seconds=self.settings.job_lease_seconds,
                 limit=limit,
-                held_seconds=self._seconds_left(),
+                held=len(self.running),
                 processes=pool_size(self.settings),
             )
-
-    def _seconds_left(self) -> float:
-        with self.lock:
-            return sum((r.job.duration_s or 0.0) * (1.0 - r.stream.progress) for r in self.running.values())
 
     def _end(self, ended: list[_Running]) -> None:
         """Record the jobs that ended in one pass, their successes in one transaction: a commit is the

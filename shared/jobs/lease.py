@@ -6,6 +6,7 @@ lease expired) changes nothing.
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from enum import Enum
@@ -86,23 +87,20 @@ def claim_queued(
     owner: str,
     lease_seconds: int,
     limit: int,
-    held_seconds: float = 0.0,
+    held: int = 0,
     processes: int = 1,
 ) -> list[ClaimedJob]:
     """Queued jobs of ``model`` (and of its registered version ``model_version_id``, or of none) taken in
-    one transaction to fill forward passes alongside the jobs this owner runs (of the same checkpoint),
-    which have ``held_seconds`` of audio left. Their own broker messages, when they arrive, find them
-    held (or finished) and are dropped.
+    one round trip to fill forward passes alongside the ``held`` ones this owner runs (of the same
+    checkpoint). Their own broker messages, when they arrive, find them held (or finished) and are dropped.
 
-    With ``processes`` > 1, no more than an even share of the audio among that many processes: a batch
+    With ``processes`` > 1, no more than an even share of the work among that many processes: a batch
     submitted at once would otherwise land whole on the process that saw its first message, while the
-    others, each on its own core, idle. Shared by seconds rather than by jobs, so that a process holding
-    a long recording leaves the short ones to the others and they all finish together."""
-    max_seconds = None
+    others, each on its own core, idle."""
     if processes > 1:
-        waiting = repository.claimable_seconds(session, model=model, model_version_id=model_version_id)
-        max_seconds = (waiting + held_seconds) / processes - held_seconds
-        if max_seconds <= 0 and held_seconds > 0:
+        waiting = repository.count_claimable(session, model=model, model_version_id=model_version_id)
+        limit = min(limit, math.ceil((waiting + held) / processes) - held)
+        if limit <= 0:
             return []
     rows = repository.claim_queued(
         session,
@@ -111,7 +109,6 @@ def claim_queued(
         owner=owner,
         lease_seconds=lease_seconds,
         limit=limit,
-        max_seconds=max_seconds,
     )
     return [ClaimedJob.of(row) for row in rows]
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from shared.auth.caller import Caller, owned_by
 from shared.config import get_settings
-from shared.models import FINAL_STATUSES, Batch, Job, JobResultRow, JobStatus, ServedModel
+from shared.models import FINAL_STATUSES, Job, JobResultRow, JobStatus, ServedModel
 from shared.models.base import utcnow
 from shared.paging import newest_first
 
@@ -153,14 +153,10 @@ def _claimable(model: str, model_version_id: uuid.UUID | None) -> ColumnElement[
     )
 
 
-def _audio_seconds() -> ColumnElement[float]:
-    return func.coalesce(Job.duration_s, Job.declared_duration_s, 0.0)
-
-
-def claimable_seconds(session: Session, *, model: str, model_version_id: uuid.UUID | None = None) -> float:
-    """The audio seconds of the queued jobs ``claim_queued`` could take."""
-    total = select(func.sum(_audio_seconds())).where(_claimable(model, model_version_id))
-    return float(session.scalar(total) or 0.0)
+def count_claimable(session: Session, *, model: str, model_version_id: uuid.UUID | None = None) -> int:
+    return (
+        session.scalar(select(func.count()).select_from(Job).where(_claimable(model, model_version_id))) or 0
+    )
 
 
 def claim_queued(
@@ -171,40 +167,24 @@ def claim_queued(
     owner: str,
     lease_seconds: int,
     limit: int,
-    max_seconds: float | None = None,
 ) -> list[Job]:
-    """Take up to ``limit`` queued jobs of ``model`` (or of its registered version ``model_version_id``),
-    and with ``max_seconds`` no more audio than that (but always one job): single jobs before those of
-    batches, oldest first, and within a batch the longest recordings first. Longest first, because a
-    long recording started last would run alone on one core while the others idle. On PostgreSQL, rows
-    another worker is claiming at the same moment are skipped, not waited for; SQLite has one writer at
-    a time anyway. Returns the claimed rows' id, audio_key, duration_s, declared_duration_s,
-    with_features and transcribe."""
-    batch_created = select(Batch.created_at).where(Batch.id == Job.batch_id).scalar_subquery()
-    candidates = session.execute(
-        select(Job.id, _audio_seconds())
+    """Take up to ``limit`` queued jobs of ``model`` (or of its registered version ``model_version_id``)
+    in one statement: single jobs before those of batches, oldest first. On PostgreSQL, rows another worker is
+    claiming at the same moment are skipped, not waited for; SQLite has one writer at a time anyway.
+    Returns the claimed rows' id, audio_key, duration_s, declared_duration_s, with_features and
+    transcribe."""
+    candidates = (
+        select(Job.id)
         .where(_claimable(model, model_version_id))
-        .order_by(
-            Job.batch_id.is_not(None),
-            func.coalesce(batch_created, Job.enqueued_at, Job.created_at),
-            _audio_seconds().desc(),
-        )
+        .order_by(Job.batch_id.is_not(None), func.coalesce(Job.enqueued_at, Job.created_at))
         .limit(limit)
-        .with_for_update(of=Job, skip_locked=True)
-    ).all()
-    chosen, total = [], 0.0
-    for job_id, seconds in candidates:
-        if chosen and max_seconds is not None and total + seconds > max_seconds:
-            break
-        chosen.append(job_id)
-        total += seconds
-    if not chosen:
-        return []
-    # The rows are locked (PostgreSQL) or the database is (SQLite) until this transaction ends; the
-    # status condition is a second guard.
+        .with_for_update(skip_locked=True)
+        # A CTE runs once; PostgreSQL may run an IN (subquery) more than once, each time claiming more.
+        .cte("claimable")
+    )
     claimed = session.execute(
         update(Job)
-        .where(Job.id.in_(chosen), Job.status == JobStatus.QUEUED)
+        .where(Job.id == candidates.c.id, Job.status == JobStatus.QUEUED)
         .values(_claimed_by(owner, lease_seconds))
         .returning(
             Job.id,

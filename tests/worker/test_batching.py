@@ -181,71 +181,25 @@ def test_single_jobs_are_claimed_before_jobs_of_batches_and_no_more_than_asked(
     assert {stored(j)[0].status for j in of_batch[1:]} == {JobStatus.QUEUED}
 
 
-def queue_batch_of(tmp_path: Path, seconds: list[float]) -> list[uuid.UUID]:
-    """A new batch with one queued job per recording length, in that order."""
-    batch = Batch(id=uuid.uuid4(), job_count=len(seconds))
-    with session_scope() as session:
-        session.add(batch)
-    job_ids = [queue_job(tmp_path, speechlike(length, seed=i)) for i, length in enumerate(seconds)]
-    with session_scope() as session:
-        for job_id in job_ids:
-            session.get(Job, job_id).batch_id = batch.id
-    return job_ids
-
-
-def test_a_process_claims_no_more_than_its_even_share_of_the_queued_audio(
+def test_a_process_claims_no_more_than_its_even_share_of_the_queued_work(
     embedded: Settings, tmp_path: Path
 ) -> None:
-    job_ids = queue_batch_of(tmp_path, [0.5] * 8)
+    _, of_batch = queue_batch_jobs(tmp_path, 9, seconds=0.3)
 
-    def claim(owner: str, *, held_seconds: float) -> set[uuid.UUID]:
+    def claim(owner: str, *, held: int) -> set[uuid.UUID]:
         with session_scope() as session:
             claimed = lease.claim_queued(
-                session,
-                model=DEFAULT_NAME,
-                owner=owner,
-                lease_seconds=60,
-                limit=20,
-                held_seconds=held_seconds,
-                processes=2,
+                session, model=DEFAULT_NAME, owner=owner, lease_seconds=60, limit=20, held=held, processes=2
             )
         return {c.id for c in claimed}
 
-    # The first process holds 0.5 s (the job whose message it took): half of the 4.5 s is its share.
-    first = claim("a", held_seconds=0.5)
-    second = claim("b", held_seconds=0.0)  # 2.5 s left: it takes 1.25 s worth, two clips
-    holding_too_much = claim("a", held_seconds=2.0)
+    # The first process holds the job whose message it took; with 9 queued, half of the 10 is its share.
+    first = claim("a", held=1)
+    second = claim("b", held=0)  # 5 left: it takes 3, leaving 2 for the jobs' own messages
+    holding_too_much = claim("a", held=5)
 
-    assert len(first) == 3 and len(second) == 2 and holding_too_much == set()
-    assert first.isdisjoint(second) and first | second < set(job_ids)
-
-
-def test_a_long_recording_is_claimed_first_and_its_process_leaves_the_short_ones_to_others(
-    embedded: Settings, tmp_path: Path
-) -> None:
-    *short, long = queue_batch_of(tmp_path, [0.5] * 6 + [6.0])
-
-    def claim(owner: str, *, held_seconds: float, limit: int = 20) -> list[uuid.UUID]:
-        with session_scope() as session:
-            claimed = lease.claim_queued(
-                session,
-                model=DEFAULT_NAME,
-                owner=owner,
-                lease_seconds=60,
-                limit=limit,
-                held_seconds=held_seconds,
-                processes=2,
-            )
-        return [c.id for c in claimed]
-
-    # Idle, a process takes the longest recording even though it is more than its share (4.5 s of 9).
-    assert claim("a", held_seconds=0.0) == [long]
-    # The other takes its share of what is left; the first, holding 6 s, takes nothing more.
-    assert len(claim("b", held_seconds=0.0)) == 3
-    assert claim("a", held_seconds=6.0) == []
-    # Done with those, it takes half of the 1.5 s left: one clip, the rest for whoever is free next.
-    assert len(claim("b", held_seconds=0.0)) == 1
-    assert sorted(stored(j)[0].status for j in short).count(JobStatus.QUEUED) == 2
+    assert len(first) == 4 and len(second) == 3 and holding_too_much == set()
+    assert first.isdisjoint(second) and first | second < set(of_batch)
 
 
 def test_a_worker_claims_only_jobs_of_its_model_and_the_default_model_takes_unnamed_ones(
