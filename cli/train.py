@@ -25,7 +25,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", type=Path, required=True, help="checkpoint folder to write")
     start = parser.add_mutually_exclusive_group()
     start.add_argument("--init-from", type=Path, help="local pretrained Wav2Vec2 checkpoint folder")
-    start.add_argument("--config-preset", choices=["small"], help="train from scratch (default: small)")
+    start.add_argument(
+        "--config-preset",
+        choices=["small", "filterbank"],
+        help="train from scratch (default: small); filterbank starts its first layers as a mel-spaced filterbank",
+    )
     parser.add_argument(
         "--config-override",
         action="append",
