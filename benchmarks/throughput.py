@@ -469,9 +469,18 @@ def main() -> None:
     )
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--batch-size", type=int, default=None, help="EMOQ_INFERENCE_BATCH_SIZE for EmoQ")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="EMOQ_NAME=VALUE",
+        help="a setting for EmoQ (repeatable), e.g. EMOQ_WORKER_NICE=0; the shell's EMOQ_* are not passed on",
+    )
     args = parser.parse_args()
     paths_wanted = set(args.paths.split(","))
-    extra_env = {"EMOQ_INFERENCE_BATCH_SIZE": str(args.batch_size)} if args.batch_size else {}
+    extra_env = dict(item.split("=", 1) for item in args.set)
+    if args.batch_size:
+        extra_env["EMOQ_INFERENCE_BATCH_SIZE"] = str(args.batch_size)
 
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="emoq-throughput-") as tmp:
