@@ -27,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     start.add_argument("--init-from", type=Path, help="local pretrained Wav2Vec2 checkpoint folder")
     start.add_argument(
         "--config-preset",
+        # PRESETS' names, written out: importing them would load torch for every `emoq` command.
         choices=["small", "filterbank"],
         help="train from scratch (default: small); filterbank starts its first layers as a mel-spaced filterbank",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +10,9 @@ import pytest
 import torch
 from transformers import AutoModelForAudioClassification
 
+from cli import train
 from worker.inference import AudioClassifier
-from worker.training.architecture import SAMPLING_RATE, build_model, feature_extractor, mel_centres
+from worker.training.architecture import PRESETS, SAMPLING_RATE, build_model, feature_extractor, mel_centres
 
 LABELS = ["angry", "happy", "sad"]
 
@@ -59,3 +61,14 @@ def test_a_filterbank_checkpoint_is_a_standard_one_and_serves_through_the_worker
     )
     assert sum(s.score for s in result.scores) == pytest.approx(1.0, abs=1e-5)
     assert len(result.segments) == 3
+
+
+def test_emoq_train_offers_every_preset_and_no_other() -> None:
+    parser = argparse.ArgumentParser()
+    train.register(parser.add_subparsers())
+    args = parser.parse_args(["train", "--manifest", "m.csv", "--output", "out"])
+    [action] = [
+        a for a in parser._subparsers._group_actions[0].choices["train"]._actions if a.dest == "config_preset"
+    ]
+
+    assert sorted(action.choices) == sorted(PRESETS) and args.config_preset is None
