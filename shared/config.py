@@ -106,7 +106,11 @@ class Settings(BaseSettings):
     worker_concurrency: int | None = Field(
         default=None, ge=1, description="Inference processes per worker; unset: one per GPU, else per core"
     )
-    torch_threads: int = Field(default=0, ge=0, description="0: the cores shared out among worker processes")
+    torch_threads: int = Field(
+        default=0,
+        ge=0,
+        description="0: the cores shared out among worker processes, idle ones' lent to busy ones",
+    )
     worker_nice: int = Field(
         default=10, ge=0, le=19, description="How far inference and training workers lower their CPU priority"
     )

@@ -122,8 +122,9 @@ class BatchForward:
     def calibrate(self, features: Features) -> None:
         """Run one window twice: the first pass pays for what it initialises, the second tells the CPU
         time budget what a window costs. Passes are sized from this one figure for the life of the
-        process, so how a recording's windows are grouped (and its scores, to the last bit) does not
-        follow the machine's load from one pass to the next."""
+        process, so how a recording's windows are grouped does not follow the machine's load from one
+        pass to the next. (The threads a pass runs on do, see ``worker/cores.py``; that moves scores
+        only by float rounding, about 1e-7.)"""
         self([features])
         started = time.perf_counter()
         self([features])

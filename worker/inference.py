@@ -24,7 +24,7 @@ from worker.batcher import Batcher, Stream
 from worker.conditioning import Conditioning, conditioned_windows
 from worker.forward import BatchForward
 from worker.postprocess import summarise
-from worker.precision import Precision, apply_precision, choose_precision
+from worker.precision import TINY_MODEL_PARAMETERS, Precision, apply_precision, choose_precision
 from worker.preprocess import (
     Features,
     Preprocessor,
@@ -89,11 +89,18 @@ class AudioClassifier:
         hop_seconds: float,
         silence_dbfs: float,
         exact_padding: bool = False,
+        parameters: int | None = None,
     ) -> None:
         """``exact_padding`` lets windows of different lengths share a pass where the network allows
-        it exactly; it hooks the network's group norms, so only ``load`` (which owns the network) asks."""
+        it exactly; it hooks the network's group norms, so only ``load`` (which owns the network) asks.
+        ``parameters`` counts the network as saved (int8 packs its Linear weights out of sight)."""
         self.identity = identity
         self.device = device
+        if parameters is None:
+            parameters = sum(p.numel() for p in model.parameters())
+        # Only where arithmetic dominates a pass do more threads make it faster: a tiny model's pass is
+        # Python and memory traffic, and a second thread mostly waits at its barriers (docs/engine.md).
+        self.borrows_idle_cores = device.type == "cpu" and parameters >= TINY_MODEL_PARAMETERS
         self.batch_size = batch_size
         self.sampling_rate: int = feature_extractor.sampling_rate
         self.labels: list[str] = [model.config.id2label[i] for i in range(model.config.num_labels)]
@@ -168,6 +175,7 @@ class AudioClassifier:
             hop_seconds=hop_s,
             silence_dbfs=silence_dbfs,
             exact_padding=True,
+            parameters=parameters,
         )
 
     @cached_property

@@ -10,11 +10,10 @@ import uuid
 from functools import cache, lru_cache, partial
 from typing import Any
 
-import torch
 from celery.signals import worker_process_init
 
 from shared.catalog.display import display_for
-from shared.config import Settings, get_settings
+from shared.config import get_settings
 from shared.db import session_scope
 from shared.errors import EmoQError
 from shared.jobs import repository
@@ -23,20 +22,14 @@ from shared.models.base import utcnow
 from shared.results.interpretation import Interpretation
 from shared.storage import get_storage
 from worker import shutdown
-from worker.devices import pool_size, process_device, usable_cores
+from worker.cores import share_cores
+from worker.devices import process_device
 from worker.inference import AudioClassifier
 from worker.metrics import MODEL_LOAD_SECONDS
 from worker.transcription import Transcriber
 from worker.versions import LoadedVersions, load_version
 
 log = logging.getLogger(__name__)
-
-
-def share_cores(settings: Settings) -> None:
-    """Give each worker process its share of the cores (one thread each by default, see ``pool_size``):
-    oversubscribed torch threads crawl."""
-    threads = settings.torch_threads or max(1, usable_cores() // pool_size(settings))
-    torch.set_num_threads(threads)
 
 
 @worker_process_init.connect

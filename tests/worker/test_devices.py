@@ -40,19 +40,19 @@ def test_on_cpu_one_single_threaded_process_per_core(monkeypatch: pytest.MonkeyP
     every operator, which a small model and a busy machine make its whole cost."""
     import torch
 
-    from worker import runtime
+    from worker import cores
 
     monkeypatch.setattr(devices, "gpu_count", lambda: 0)
     monkeypatch.setattr(devices, "usable_cores", lambda: 8)
-    monkeypatch.setattr(runtime, "usable_cores", lambda: 8)
+    monkeypatch.setattr(cores, "usable_cores", lambda: 8)
     before = torch.get_num_threads()
     try:
         assert devices.pool_size(Settings()) == 8
-        runtime.share_cores(Settings())
+        cores.share_cores(Settings())
         assert torch.get_num_threads() == 1
-        runtime.share_cores(Settings(worker_concurrency=2))
+        cores.share_cores(Settings(worker_concurrency=2))
         assert torch.get_num_threads() == 4
-        runtime.share_cores(Settings(worker_concurrency=2, torch_threads=3))
+        cores.share_cores(Settings(worker_concurrency=2, torch_threads=3))
         assert torch.get_num_threads() == 3
     finally:
         torch.set_num_threads(before)
