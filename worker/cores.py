@@ -13,7 +13,8 @@ a tiny model's second thread mostly waits at the barrier after each operator, an
 The marks live in an array the worker's main process makes when it imports this module, before it
 forks the pool, so every pool process sees the same memory. Each process writes only its own slot (its
 pool index), so no lock is needed; a process that dies busy counts as busy (so the others borrow less,
-never more) until its replacement, in the same slot, ends its first analysis. Reading the others' slots while they change only makes one pass's thread count a moment stale.
+never more) until its replacement, in the same slot, ends its first analysis. Reading the others'
+slots while they change only makes one pass's thread count a moment stale.
 """
 
 from __future__ import annotations
