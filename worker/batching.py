@@ -41,7 +41,7 @@ from shared.storage import Storage
 from worker.acoustics.summary import describe
 from worker.acoustics.tracks import TrackExtractor
 from worker.batcher import Prefetched, Stream
-from worker.cores import analysing, borrow_idle_cores
+from worker.cores import IdleCores, analysing
 from worker.devices import pool_size
 from worker.inference import AudioClassifier
 from worker.lease_keeper import PROGRESS_INTERVAL_SECONDS, LeaseKeeper
@@ -111,6 +111,7 @@ class BatchedAnalysis:
         keeper = LeaseKeeper(
             self.owner, lease_seconds=self.settings.job_lease_seconds, progress_of=self._progress
         )
+        idle_cores = IdleCores(self.settings) if self.classifier.borrows_idle_cores else None
         try:
             with keeper, analysing():
                 self._open(first)
@@ -118,8 +119,8 @@ class BatchedAnalysis:
                 while self.running:
                     if self.shutting_down():
                         raise HandedBack
-                    if self.classifier.borrows_idle_cores:
-                        borrow_idle_cores(self.settings)
+                    if idle_cores is not None:
+                        idle_cores.borrow()
                     ended = self.batcher.step()
                     # Held until their end is recorded: if recording fails (a deadlock, the database
                     # away), they are handed back with the rest instead of waiting out their leases,

@@ -66,13 +66,21 @@ def busy_processes() -> int:
     return max(1, bytes(_busy).count(1))
 
 
-def borrow_idle_cores(settings: Settings) -> None:
-    """Before a forward pass on a CPU: this process's share of the cores plus the idle processes'.
+class IdleCores:
+    """What a process may borrow before each forward pass on a CPU: its share of the cores plus the idle
+    processes'. The core count is read once (it asks for the affinity and the cgroup quota), not per pass.
 
     Only when the threads are the default share: a set EMOQ_TORCH_THREADS is kept as set.
     """
-    if settings.torch_threads:
-        return
-    threads = max(base_threads(settings), usable_cores() // busy_processes())
-    if threads != torch.get_num_threads():
-        torch.set_num_threads(threads)
+
+    def __init__(self, settings: Settings) -> None:
+        self.pinned = bool(settings.torch_threads)
+        self.own = base_threads(settings)
+        self.cores = usable_cores()
+
+    def borrow(self) -> None:
+        if self.pinned:
+            return
+        threads = max(self.own, self.cores // busy_processes())
+        if threads != torch.get_num_threads():
+            torch.set_num_threads(threads)

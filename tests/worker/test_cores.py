@@ -38,7 +38,7 @@ def test_a_lone_process_borrows_the_idle_cores_and_gives_them_back() -> None:
     started, release = context.Event(), context.Event()
 
     with cores.analysing():
-        cores.borrow_idle_cores(settings)
+        cores.IdleCores(settings).borrow()
         assert torch.get_num_threads() == 4
 
         other = context.Process(target=_busy_in_slot, args=(1, started, release))
@@ -46,25 +46,25 @@ def test_a_lone_process_borrows_the_idle_cores_and_gives_them_back() -> None:
         try:
             assert started.wait(timeout=30)
             assert cores.busy_processes() == 2
-            cores.borrow_idle_cores(settings)
+            cores.IdleCores(settings).borrow()
             assert torch.get_num_threads() == 2
         finally:
             release.set()
             other.join(timeout=30)
 
         assert cores.busy_processes() == 1
-        cores.borrow_idle_cores(settings)
+        cores.IdleCores(settings).borrow()
         assert torch.get_num_threads() == 4
     assert cores.busy_processes() == 1  # counts the caller: it is about to run a pass
 
 
 def test_never_below_the_processes_share_and_a_set_thread_count_is_kept() -> None:
     with cores.analysing():
-        cores.borrow_idle_cores(Settings(worker_concurrency=1))
+        cores.IdleCores(Settings(worker_concurrency=1)).borrow()
         assert torch.get_num_threads() == 4
 
         torch.set_num_threads(3)
-        cores.borrow_idle_cores(Settings(worker_concurrency=4, torch_threads=3))
+        cores.IdleCores(Settings(worker_concurrency=4, torch_threads=3)).borrow()
         assert torch.get_num_threads() == 3
 
 
