@@ -47,6 +47,13 @@ class Stream:
         return min((len(self.seen) - self.pending) / self.expected_windows, 1.0)
 
     @property
+    def unscored(self) -> int:
+        """Windows expected and not yet read and scored (0 when the recording's length is unknown)."""
+        if not self.expected_windows:
+            return 0
+        return max(self.expected_windows - (len(self.seen) - self.pending), 0)
+
+    @property
     def done(self) -> bool:
         return self.error is not None or (self.exhausted and self.pending == 0)
 

@@ -40,12 +40,13 @@ from shared.schemas.results import Classification, JobResult, ModelRef
 from shared.storage import Storage
 from worker.acoustics.summary import describe
 from worker.acoustics.tracks import TrackExtractor
-from worker.batcher import Prefetched, Stream
-from worker.cores import IdleCores, analysing
+from worker.batcher import LOOKAHEAD_PASSES, Prefetched, Stream
+from worker.cores import IdleCores
 from worker.devices import pool_size
 from worker.inference import AudioClassifier
 from worker.lease_keeper import PROGRESS_INTERVAL_SECONDS, LeaseKeeper
 from worker.metrics import record_inference
+from worker.pool_marks import analysing, mark_saturated, saturated_others
 from worker.transcription import Transcriber, add_transcript
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class BatchedAnalysis:
         self.shutting_down = shutting_down
         self.batcher = classifier.batcher()
         self.max_jobs = settings.inference_batch_size
+        self.pass_windows = classifier.windows_per_pass()
         # Read by the lease keeper's thread, changed by this one: every change holds the lock.
         self.running: dict[uuid.UUID, _Running] = {}
         self.lock = threading.Lock()
@@ -189,23 +191,35 @@ class BatchedAnalysis:
 
     def _top_up(self, *, linger: bool) -> None:
         self.last_top_up = time.monotonic()
+        # Held recordings that fill the next passes (a long one, most often) are work enough: the jobs
+        # of batches are left to the processes on other cores, which would otherwise idle at the end
+        # while this one finishes alone. Single jobs still join, so a caller waiting on one is served
+        # between the long recording's windows.
+        saturated = self._unscored_windows() >= LOOKAHEAD_PASSES * self.pass_windows
+        mark_saturated(saturated)
         # No more jobs than one pass takes full windows of: on a CPU where a window is dear, the jobs
         # this process would hold beyond that are better left to a process on another core.
-        capacity = min(self.max_jobs, self.classifier.windows_per_pass())
+        capacity = min(self.max_jobs, self.pass_windows)
         room = capacity - len(self.running)
         # Topped up by half a pass at a time, not job by job: a claim costs a round trip and a commit,
         # more than a short clip's windows do (a profile of a batch of short clips put claims at an
         # eighth of the process's time when they followed every job's end).
         if room <= 0 or (self.running and room < capacity / 2):
             return
-        claimed = self._claim(room)
+        claimed = self._claim(room, singles_only=saturated)
         if linger and len(claimed) < room and self.settings.inference_linger_ms > 0:
             time.sleep(self.settings.inference_linger_ms / 1000)
-            claimed += self._claim(room - len(claimed))
+            claimed += self._claim(room - len(claimed), singles_only=saturated)
         for job in claimed:
             self._open(job)
 
-    def _claim(self, limit: int) -> list[ClaimedJob]:
+    def _unscored_windows(self) -> int:
+        with self.lock:
+            return sum(running.stream.unscored for running in self.running.values())
+
+    def _claim(self, limit: int, *, singles_only: bool) -> list[ClaimedJob]:
+        # The even share is among the processes that can start on the jobs soon: not the saturated.
+        processes = max(1, pool_size(self.settings) - saturated_others())
         with session_scope() as session:
             return lease.claim_queued(
                 session,
@@ -215,7 +229,8 @@ class BatchedAnalysis:
                 lease_seconds=self.settings.job_lease_seconds,
                 limit=limit,
                 held=len(self.running),
-                processes=pool_size(self.settings),
+                processes=processes,
+                singles_only=singles_only,
             )
 
     def _end(self, ended: list[_Running]) -> None:

@@ -10,29 +10,16 @@ second on a CPU, ``worker/forward.py``), so a core is never lent for long after 
 Only models large enough that arithmetic dominates a pass borrow (``AudioClassifier.borrows_idle_cores``):
 a tiny model's second thread mostly waits at the barrier after each operator, and measured no faster.
 
-The marks live in an array the worker's main process makes when it imports this module, before it
-forks the pool, so every pool process sees the same memory. Each process writes only its own slot (its
-pool index), so no lock is needed; a process that dies busy counts as busy (so the others borrow less,
-never more) until its replacement, in the same slot, ends its first analysis. Reading the others'
-slots while they change only makes one pass's thread count a moment stale.
+The marks are ``worker/pool_marks.py``'s.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import torch
-from billiard.process import current_process
 
 from shared.config import Settings
 from worker.devices import pool_size, usable_cores
-
-# Slots beyond the pool's size stay 0; a pool larger than this shares slots, which only makes the
-# count of busy processes an underestimate for some passes.
-_SLOTS = 1024
-_busy = multiprocessing.RawArray("b", _SLOTS)
+from worker.pool_marks import busy_processes
 
 
 def base_threads(settings: Settings) -> int:
@@ -44,26 +31,6 @@ def share_cores(settings: Settings) -> None:
     """Give this worker process its share of the cores (one thread each by default): oversubscribed
     torch threads crawl."""
     torch.set_num_threads(base_threads(settings))
-
-
-def _slot() -> int:
-    return (getattr(current_process(), "index", None) or 0) % _SLOTS
-
-
-@contextmanager
-def analysing() -> Iterator[None]:
-    """Mark this process busy while the block runs."""
-    slot = _slot()
-    _busy[slot] = 1
-    try:
-        yield
-    finally:
-        _busy[slot] = 0
-
-
-def busy_processes() -> int:
-    """How many of the pool's processes are analysing now (at least this one)."""
-    return max(1, bytes(_busy).count(1))
 
 
 class IdleCores:

@@ -89,6 +89,7 @@ def claim_queued(
     limit: int,
     held: int = 0,
     processes: int = 1,
+    singles_only: bool = False,
 ) -> list[ClaimedJob]:
     """Queued jobs of ``model`` (and of its registered version ``model_version_id``, or of none) taken in
     one round trip to fill forward passes alongside the ``held`` ones this owner runs (of the same
@@ -96,9 +97,11 @@ def claim_queued(
 
     With ``processes`` > 1, no more than an even share of the work among that many processes: a batch
     submitted at once would otherwise land whole on the process that saw its first message, while the
-    others, each on its own core, idle."""
+    others, each on its own core, idle. ``singles_only`` leaves the jobs of batches to other processes."""
     if processes > 1:
-        waiting = repository.count_claimable(session, model=model, model_version_id=model_version_id)
+        waiting = repository.count_claimable(
+            session, model=model, model_version_id=model_version_id, singles_only=singles_only
+        )
         limit = min(limit, math.ceil((waiting + held) / processes) - held)
         if limit <= 0:
             return []
@@ -109,6 +112,7 @@ def claim_queued(
         owner=owner,
         lease_seconds=lease_seconds,
         limit=limit,
+        singles_only=singles_only,
     )
     return [ClaimedJob.of(row) for row in rows]
 

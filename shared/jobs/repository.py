@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from shared.auth.caller import Caller, owned_by
 from shared.config import get_settings
-from shared.models import FINAL_STATUSES, Job, JobResultRow, JobStatus, ServedModel
+from shared.models import FINAL_STATUSES, Batch, Job, JobResultRow, JobStatus, ServedModel
 from shared.models.base import utcnow
 from shared.paging import newest_first
 
@@ -138,10 +138,11 @@ def asking_for(model: str) -> ColumnElement[bool]:
     return Job.model == model
 
 
-def _claimable(model: str, model_version_id: uuid.UUID | None) -> ColumnElement[bool]:
+def _claimable(model: str, model_version_id: uuid.UUID | None, *, singles_only: bool) -> ColumnElement[bool]:
     """Queued jobs of ``model``'s own checkpoint or, with ``model_version_id``, of that registered version
     (jobs of different checkpoints never share a forward pass), whose audio is already stored: a download
-    would hold up every job it shares passes with, so jobs given by URL run from their own message."""
+    would hold up every job it shares passes with, so jobs given by URL run from their own message.
+    ``singles_only`` leaves out jobs of batches."""
     return and_(
         Job.status == JobStatus.QUEUED,
         asking_for(model),
@@ -150,13 +151,15 @@ def _claimable(model: str, model_version_id: uuid.UUID | None) -> ColumnElement[
         else Job.model_version_id == model_version_id,
         Job.audio_url.is_(None),
         Job.audio_key.is_not(None),
+        *([Job.batch_id.is_(None)] if singles_only else []),
     )
 
 
-def count_claimable(session: Session, *, model: str, model_version_id: uuid.UUID | None = None) -> int:
-    return (
-        session.scalar(select(func.count()).select_from(Job).where(_claimable(model, model_version_id))) or 0
-    )
+def count_claimable(
+    session: Session, *, model: str, model_version_id: uuid.UUID | None = None, singles_only: bool = False
+) -> int:
+    claimable = _claimable(model, model_version_id, singles_only=singles_only)
+    return session.scalar(select(func.count()).select_from(Job).where(claimable)) or 0
 
 
 def claim_queued(
@@ -167,16 +170,24 @@ def claim_queued(
     owner: str,
     lease_seconds: int,
     limit: int,
+    singles_only: bool = False,
 ) -> list[Job]:
     """Take up to ``limit`` queued jobs of ``model`` (or of its registered version ``model_version_id``)
-    in one statement: single jobs before those of batches, oldest first. On PostgreSQL, rows another worker is
-    claiming at the same moment are skipped, not waited for; SQLite has one writer at a time anyway.
-    Returns the claimed rows' id, audio_key, duration_s, declared_duration_s, with_features and
-    transcribe."""
+    in one statement: single jobs before those of batches, oldest first, and within a batch the longest
+    recordings first (a batch ends with its last job, and a long recording started last would run alone
+    on one core while the others idle). ``singles_only`` leaves the jobs of batches queued. On
+    PostgreSQL, rows another worker is claiming at the same moment are skipped, not waited for; SQLite
+    has one writer at a time anyway. Returns the claimed rows' id, audio_key, duration_s,
+    declared_duration_s, with_features and transcribe."""
+    batch_created = select(Batch.created_at).where(Batch.id == Job.batch_id).scalar_subquery()
     candidates = (
         select(Job.id)
-        .where(_claimable(model, model_version_id))
-        .order_by(Job.batch_id.is_not(None), func.coalesce(Job.enqueued_at, Job.created_at))
+        .where(_claimable(model, model_version_id, singles_only=singles_only))
+        .order_by(
+            Job.batch_id.is_not(None),
+            func.coalesce(batch_created, Job.enqueued_at, Job.created_at),
+            func.coalesce(Job.duration_s, Job.declared_duration_s, 0.0).desc(),
+        )
         .limit(limit)
         .with_for_update(skip_locked=True)
         # A CTE runs once; PostgreSQL may run an IN (subquery) more than once, each time claiming more.

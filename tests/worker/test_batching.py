@@ -31,7 +31,7 @@ from shared.storage import get_storage, storage_key
 from tests.model_factory import save_tiny_checkpoint
 from tests.model_versions import register_version
 from tests.worker.test_inference import RATE, speechlike
-from worker import batching, lease_keeper
+from worker import batching, lease_keeper, pool_marks
 from worker.analysis import analyze_job
 from worker.calibration import store_temperature
 from worker.inference import AudioClassifier
@@ -200,6 +200,30 @@ def test_a_process_claims_no_more_than_its_even_share_of_the_queued_work(
 
     assert len(first) == 4 and len(second) == 3 and holding_too_much == set()
     assert first.isdisjoint(second) and first | second < set(of_batch)
+
+
+def test_jobs_of_a_batch_are_claimed_longest_first_and_older_batches_first(
+    embedded: Settings, tmp_path: Path
+) -> None:
+    def batch_of(*seconds: float) -> list[uuid.UUID]:
+        batch = Batch(id=uuid.uuid4(), job_count=len(seconds))
+        with session_scope() as session:
+            session.add(batch)
+        job_ids = [queue_job(tmp_path, speechlike(s, seed=i)) for i, s in enumerate(seconds)]
+        with session_scope() as session:
+            for job_id in job_ids:
+                session.get(Job, job_id).batch_id = batch.id
+        return job_ids
+
+    short, longer = batch_of(0.5, 1.5)
+    [newer] = batch_of(3.0)
+
+    def claim_one() -> uuid.UUID:
+        with session_scope() as session:
+            [claimed] = lease.claim_queued(session, model=DEFAULT_NAME, owner="w", lease_seconds=60, limit=1)
+        return claimed.id
+
+    assert [claim_one() for _ in range(3)] == [longer, short, newer]
 
 
 def test_a_worker_claims_only_jobs_of_its_model_and_the_default_model_takes_unnamed_ones(
@@ -376,6 +400,35 @@ def test_where_one_window_fills_a_pass_a_worker_holds_one_job_at_a_time(
         assert {s["label"]: s["score"] for s in result.scores} == pytest.approx(
             alone(classifier, clip), abs=1e-5
         )
+
+
+def test_a_process_holding_a_long_recording_leaves_jobs_of_batches_to_the_others(
+    embedded: Settings, classifier: AudioClassifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its passes are full already: a batch's jobs it took would wait behind the long recording while
+    the processes on other cores idle. It still takes single jobs, and the batch's once it nears its end."""
+    long_job = queue_job(tmp_path, speechlike(30.0, seed=1))
+    _, of_batch = queue_batch_jobs(tmp_path, 3, seconds=0.8)
+    single = queue_job(tmp_path, speechlike(0.8, seed=9))
+    seen_at_each_pass: list[tuple[int, JobStatus, int]] = []
+    real_run = classifier.forward._run
+
+    def watching(batch: list[Features]) -> np.ndarray:
+        with session_scope() as session:
+            queued = sum(session.get(Job, job_id).status == JobStatus.QUEUED for job_id in of_batch)
+            mark = bytes(pool_marks._marks)[pool_marks._slot()]  # what the pool's other processes see
+            seen_at_each_pass.append((queued, session.get(Job, single).status, mark))
+        return real_run(batch)
+
+    monkeypatch.setattr(classifier.forward, "_run", watching)
+    run(long_job, classifier, embedded)
+
+    assert classifier.windows_per_pass() == 8 and len(seen_at_each_pass) > 4
+    # The single job joined the first pass; the batch's three waited until the end drew near.
+    assert seen_at_each_pass[0] == (3, JobStatus.PROCESSING, pool_marks.SATURATED)
+    assert seen_at_each_pass[-1][0] == 0 and seen_at_each_pass[-1][2] == pool_marks.ANALYSING
+    for job_id in [long_job, single, *of_batch]:
+        assert stored(job_id)[0].status == JobStatus.SUCCEEDED
 
 
 def test_on_postgresql_two_workers_claiming_at_once_never_share_a_job_nor_wait(

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from shared.config import Settings
-from worker import cores
+from worker import cores, pool_marks
 
 
 @pytest.fixture(autouse=True)
@@ -26,8 +26,8 @@ def four_cores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def _busy_in_slot(
     slot: int, started: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event
 ) -> None:
-    cores._slot = lambda: slot  # type: ignore[method-assign]  # a pool process's index, in a plain fork
-    with cores.analysing():
+    pool_marks._slot = lambda: slot  # type: ignore[method-assign]  # a pool process's index, in a plain fork
+    with pool_marks.analysing():
         started.set()
         release.wait(timeout=30)
 
@@ -37,7 +37,7 @@ def test_a_lone_process_borrows_the_idle_cores_and_gives_them_back() -> None:
     context = multiprocessing.get_context("fork")
     started, release = context.Event(), context.Event()
 
-    with cores.analysing():
+    with pool_marks.analysing():
         cores.IdleCores(settings).borrow()
         assert torch.get_num_threads() == 4
 
@@ -45,21 +45,21 @@ def test_a_lone_process_borrows_the_idle_cores_and_gives_them_back() -> None:
         other.start()
         try:
             assert started.wait(timeout=30)
-            assert cores.busy_processes() == 2
+            assert pool_marks.busy_processes() == 2
             cores.IdleCores(settings).borrow()
             assert torch.get_num_threads() == 2
         finally:
             release.set()
             other.join(timeout=30)
 
-        assert cores.busy_processes() == 1
+        assert pool_marks.busy_processes() == 1
         cores.IdleCores(settings).borrow()
         assert torch.get_num_threads() == 4
-    assert cores.busy_processes() == 1  # counts the caller: it is about to run a pass
+    assert pool_marks.busy_processes() == 1  # counts the caller: it is about to run a pass
 
 
 def test_never_below_the_processes_share_and_a_set_thread_count_is_kept() -> None:
-    with cores.analysing():
+    with pool_marks.analysing():
         cores.IdleCores(Settings(worker_concurrency=1)).borrow()
         assert torch.get_num_threads() == 4
 
