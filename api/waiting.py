@@ -1,7 +1,10 @@
 """Holding a request open until its job ends: ``Prefer: wait=N`` (RFC 7240) and ``POST /predict``.
 
 The wait polls the database on its own short sessions between ``asyncio.sleep``s, so a waiting request
-holds neither a connection nor a thread, and the event loop keeps serving everyone else.
+holds neither a connection nor a thread, and the event loop keeps serving everyone else. It asks only
+for the job's status, first after 10 ms and then at pauses growing by half up to 0.2 s: a short clip
+ends within a few tenths of a second, and a fixed 0.2 s pause added 0.1 s to its answer on average,
+while a status costs one indexed lookup. The job is read whole once, when it has ended.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from shared.jobs import repository
 from shared.models import FINAL_STATUSES
 from shared.schemas.jobs import JobRead
 
-POLL_SECONDS = 0.2
+FIRST_POLL_SECONDS = 0.01
+LONGEST_POLL_SECONDS = 0.2
 
 
 def requested_wait(prefer_headers: Iterable[str], *, cap: int) -> int | None:
@@ -39,22 +43,29 @@ def requested_wait(prefer_headers: Iterable[str], *, cap: int) -> int | None:
     return None
 
 
-async def wait_for_job(job_id: uuid.UUID, seconds: float) -> tuple[JobRead, bool]:
+async def wait_for_job(
+    job_id: uuid.UUID, seconds: float, *, with_segments: bool = True
+) -> tuple[JobRead, bool]:
     """The job as it stands once it has ended or ``seconds`` have passed, and whether it has ended."""
     deadline = time.monotonic() + seconds
-    while True:
-        read = await run_in_threadpool(_read, job_id)
-        final = read.status in FINAL_STATUSES
-        left = deadline - time.monotonic()
-        if final or left <= 0:
-            return read, final
-        await asyncio.sleep(min(POLL_SECONDS, left))
+    pause = FIRST_POLL_SECONDS
+    while (left := deadline - time.monotonic()) > 0 and not await run_in_threadpool(_has_ended, job_id):
+        await asyncio.sleep(min(pause, left))
+        pause = min(pause * 1.5, LONGEST_POLL_SECONDS)
+    read = await run_in_threadpool(_read, job_id, with_segments)
+    return read, read.status in FINAL_STATUSES
 
 
-def _read(job_id: uuid.UUID) -> JobRead:
+def _has_ended(job_id: uuid.UUID) -> bool:
+    """Ended, or deleted while waited on (by its owner, or retention): either way the wait is over."""
+    with session_scope() as session:
+        status = repository.status_of(session, job_id)
+    return status is None or status in FINAL_STATUSES
+
+
+def _read(job_id: uuid.UUID, with_segments: bool) -> JobRead:
     with session_scope() as session:
         job = repository.get(session, job_id, with_result=True)
         if job is None:
-            # Deleted while waited on (by its owner, or retention).
             raise NotFound(f"no job {job_id}", code="job_not_found")
-        return JobRead.from_job(job)
+        return JobRead.from_job(job, with_segments=with_segments)

@@ -72,14 +72,32 @@ async def create_job(
     return read
 
 
-@router.get("/{job_id}", summary="A job's status and, once done, its result")
-def read_job(
+@router.get(
+    "/{job_id}",
+    summary="A job's status and, once done, its result",
+    description="With `Prefer: wait=N` (RFC 7240) the answer waits until the job has ended, up to N"
+    " seconds (at most `EMOQ_MAX_WAIT_SECONDS`), with `Preference-Applied` if it has: a client that"
+    " needs the answer soon asks once instead of polling.",
+)
+async def read_job(
     job_id: uuid.UUID,
+    request: Request,
+    response: Response,
     session: SessionDep,
     caller: CallerDep,
+    settings: SettingsDep,
     segments: Annotated[bool, Query(description="Include the timeline of windows")] = True,
 ) -> JobRead:
-    return JobRead.from_job(intake.get_job(session, caller, job_id), with_segments=segments)
+    job = await run_in_threadpool(intake.get_job, session, caller, job_id)
+    wait = requested_wait(request.headers.getlist("prefer"), cap=settings.max_wait_seconds)
+    if wait is None:
+        return await run_in_threadpool(JobRead.from_job, job, with_segments=segments)
+    # Nothing is held while waiting: the session's transaction ends here.
+    await run_in_threadpool(commit_now, session)
+    read, final = await wait_for_job(job.id, wait, with_segments=segments)
+    if final:
+        response.headers["Preference-Applied"] = f"wait={wait}"
+    return read
 
 
 @router.get("", summary="List the caller's jobs, newest first")

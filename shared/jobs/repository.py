@@ -30,6 +30,12 @@ def get(session: Session, job_id: uuid.UUID, *, with_result: bool = False) -> Jo
     return session.get(Job, job_id, options=options, populate_existing=True)
 
 
+def status_of(session: Session, job_id: uuid.UUID) -> JobStatus | None:
+    """Only the job's status (None if there is no such job): what a waiting request asks, often."""
+    status = session.scalar(select(Job.status).where(Job.id == job_id))
+    return JobStatus(status) if status is not None else None
+
+
 def get_visible(session: Session, caller: Caller, job_id: uuid.UUID) -> Job | None:
     """The job with its result, if it belongs to the caller: another key's job is simply not found."""
     query = (

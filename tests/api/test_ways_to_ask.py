@@ -4,6 +4,7 @@ Finished jobs through a real worker: tests/integration/test_pipeline.py."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from pathlib import Path
 
@@ -52,6 +53,42 @@ def test_prefer_wait_gives_up_with_the_usual_202_at_the_cap(
     assert "Preference-Applied" not in answer.headers
     assert 1.0 <= waited < 5.0, "capped by EMOQ_MAX_WAIT_SECONDS"
     assert len(queued_messages(embedded)) == 1, "the job was committed and sent before the wait"
+
+
+def test_get_with_prefer_wait_answers_as_soon_as_the_job_ends(
+    client: TestClient, embedded: Settings, tone_wav: Path
+) -> None:
+    job_id = submit(client, tone_wav).json()["id"]
+
+    def cancel_soon() -> None:
+        time.sleep(0.5)
+        client.delete(f"/v1/jobs/{job_id}")  # ends it as a worker would: a final status, committed
+
+    canceller = threading.Thread(target=cancel_soon)
+    started = time.monotonic()
+    canceller.start()
+    answer = client.get(f"/v1/jobs/{job_id}", headers={"Prefer": "wait=20"})
+    waited = time.monotonic() - started
+    canceller.join()
+
+    assert answer.status_code == 200 and answer.json()["status"] == "cancelled"
+    assert answer.headers["Preference-Applied"] == "wait=20"
+    assert 0.5 <= waited < 2.0, "answered once the job ended, not at the end of the wait"
+
+
+def test_get_with_prefer_wait_gives_up_at_the_cap_with_the_job_as_it_stands(
+    client: TestClient, embedded: Settings, tone_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(embedded, "max_wait_seconds", 1)
+    job_id = submit(client, tone_wav).json()["id"]
+
+    started = time.monotonic()
+    answer = client.get(f"/v1/jobs/{job_id}", headers={"Prefer": "wait=30"}, params={"segments": "false"})
+    waited = time.monotonic() - started
+
+    assert answer.status_code == 200 and answer.json()["status"] == "queued"
+    assert "Preference-Applied" not in answer.headers
+    assert 1.0 <= waited < 5.0, "capped by EMOQ_MAX_WAIT_SECONDS"
 
 
 @pytest.mark.anyio
