@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from shared.auth.caller import Caller, owned_by
 from shared.models import FINAL_STATUSES, Batch, Job, JobResultRow, ModelVersion
@@ -35,21 +36,30 @@ def add(session: Session, batch: Batch) -> Batch:
     return batch
 
 
-def status_counts(session: Session, batch_id: uuid.UUID) -> dict[str, int]:
-    rows = session.execute(
-        select(Job.status, func.count()).where(Job.batch_id == batch_id).group_by(Job.status)
-    )
-    return {status: count for status, count in rows}
+@dataclass(frozen=True)
+class JobTally:
+    """What a batch's jobs add up to: how many in each status, the progress of all of them together
+    (finished jobs count whole, running ones by their progress) and when the first one started."""
+
+    counts: dict[str, int]
+    progress: float
+    started_at: datetime | None
 
 
-def progress_sum(session: Session, batch_id: uuid.UUID) -> float:
-    """Finished jobs count whole; running ones by their progress."""
+def tally_jobs(session: Session, batch_id: uuid.UUID) -> JobTally:
+    """In one statement: a batch's status is what its clients poll, often."""
     done = case((Job.status.in_(FINAL_STATUSES), 1.0), else_=Job.progress)
-    return float(session.scalar(select(func.sum(done)).where(Job.batch_id == batch_id)) or 0.0)
-
-
-def started_at(session: Session, batch_id: uuid.UUID) -> datetime | None:
-    return session.scalar(select(func.min(Job.started_at)).where(Job.batch_id == batch_id))
+    rows = session.execute(
+        select(Job.status, func.count(), func.sum(done), func.min(Job.started_at))
+        .where(Job.batch_id == batch_id)
+        .group_by(Job.status)
+    ).all()
+    started = [row[3] for row in rows if row[3] is not None]
+    return JobTally(
+        counts={row[0]: row[1] for row in rows},
+        progress=float(sum(row[2] or 0.0 for row in rows)),
+        started_at=min(started, default=None),
+    )
 
 
 def unfinished_count(session: Session, batch_id: uuid.UUID) -> int:
@@ -70,7 +80,8 @@ def mark_finished(session: Session, batch_id: uuid.UUID) -> bool:
 def jobs_page(session: Session, batch_id: uuid.UUID, *, after_position: int, limit: int) -> list[Job]:
     query = (
         select(Job)
-        .options(selectinload(Job.result))
+        # One statement with the results joined, not a second one for them; a page never shows segments.
+        .options(joinedload(Job.result).defer(JobResultRow.segments))
         .where(Job.batch_id == batch_id, Job.position > after_position)
         .order_by(Job.position)
         .limit(limit)

@@ -4,12 +4,15 @@ import csv
 import io
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from shared.config import Settings
+from shared.db import session_scope
+from shared.models import Job, JobStatus
 from tests.api.conftest import announce_served_model, queued_messages, stored_blobs
 from tests.audio_factory import write_tone
 from tests.bad_audio import BAD_UPLOADS
@@ -53,6 +56,24 @@ def test_batch_of_files_with_one_bad_file(
     assert batch["progress"] == pytest.approx(0.25)
     assert batch["metadata"] == {"campaign": 3}
     assert [job["id"] for job in batch["jobs"]] == created["job_ids"]
+
+
+def test_batch_progress_counts_finished_jobs_whole_and_running_ones_by_their_progress(
+    client: TestClient, good_files: list[Path]
+) -> None:
+    created = client.post("/v1/batches", files=multipart(good_files)).json()
+    first_start = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    with session_scope() as session:
+        done, running, _ = (session.get(Job, uuid.UUID(job_id)) for job_id in created["job_ids"])
+        done.status, done.started_at, done.finished_at = JobStatus.FAILED, first_start, first_start
+        running.status, running.progress = JobStatus.PROCESSING, 0.5
+        running.started_at = first_start + timedelta(seconds=3)
+
+    batch = client.get(f"/v1/batches/{created['id']}", params={"limit": 1}).json()
+
+    assert batch["counts"] | {"failed": 1, "processing": 1, "queued": 1} == batch["counts"]
+    assert batch["progress"] == pytest.approx(1.5 / 3)
+    assert datetime.fromisoformat(batch["started_at"]) == first_start
 
 
 def test_batch_jobs_are_paginated_in_submission_order(client: TestClient, good_files: list[Path]) -> None:
