@@ -68,6 +68,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--hop-seconds", type=float, default=1.0, help="window hop at inference (default: 1.0)"
     )
+    parser.add_argument(
+        "--speed-range",
+        type=_speed_range,
+        default=0.10,
+        help="each training crop is played at a speed drawn from [1 - R, 1 + R]: its pitch and formants "
+        "move as another speaker's would, and its tempo with them (default: 0.10)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument(
@@ -82,6 +89,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="scale each recording to full-scale peak after trimming, in training and at inference",
     )
     parser.set_defaults(handler=run_train)
+
+
+def _speed_range(value: str) -> float:
+    speed_range = float(value)
+    if not 0.0 <= speed_range < 0.5:
+        raise argparse.ArgumentTypeError("must be at least 0 and below 0.5")
+    return speed_range
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -111,7 +125,7 @@ def _train(args: argparse.Namespace) -> int:
             learning_rate=args.learning_rate,
             patience=args.patience,
             seed=args.seed,
-            augment=AugmentSettings(crop_seconds=args.window_seconds),
+            augment=AugmentSettings(crop_seconds=args.window_seconds, speed_range=args.speed_range),
         ),
         init_from=args.init_from,
         config_preset=args.config_preset,
@@ -160,7 +174,7 @@ def command_line(args: argparse.Namespace) -> str:
     for fold in args.fold:
         words += ["--fold", fold]
     options = ("epochs", "patience", "batch_size", "crops_per_clip", "learning_rate", "window_seconds")
-    for option in (*options, "hop_seconds", "seed", "device"):
+    for option in (*options, "hop_seconds", "speed_range", "seed", "device"):
         words += ["--" + option.replace("_", "-"), str(getattr(args, option))]
     for option in ("trim_db", "normalize"):
         if getattr(args, option) is not None:

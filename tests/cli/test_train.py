@@ -276,10 +276,30 @@ def test_a_speaker_in_two_folds_is_refused(
     assert not (tmp_path / "cv").exists()
 
 
+def test_a_speed_range_that_would_stop_or_reverse_the_audio_is_refused(corpus: Path, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as refused:
+        tiny_train(corpus, tmp_path / "out", "--speed-range", "0.7")
+
+    assert refused.value.code == 2 and not (tmp_path / "out").exists()
+
+
 def test_window_and_hop_are_the_training_crop_and_reach_the_service(corpus: Path, tmp_path: Path) -> None:
     output = tmp_path / "long"
     assert (
-        tiny_train(corpus, output, "--val-speakers", "none", "--window-seconds", "2", "--hop-seconds", "1.5")
+        tiny_train(
+            corpus,
+            output,
+            *(
+                "--val-speakers",
+                "none",
+                "--window-seconds",
+                "2",
+                "--hop-seconds",
+                "1.5",
+                "--speed-range",
+                "0.2",
+            ),
+        )
         == 0
     )
 
@@ -287,7 +307,7 @@ def test_window_and_hop_are_the_training_crop_and_reach_the_service(corpus: Path
     assert (config["emoq_window_seconds"], config["emoq_hop_seconds"]) == (2.0, 1.5)
     card = (output / "README.md").read_text()
     assert "It scores 2 s windows every 1.5 s" in card
-    assert "--window-seconds 2.0 --hop-seconds 1.5" in card
+    assert "--window-seconds 2.0 --hop-seconds 1.5 --speed-range 0.2" in card
     classifier = AudioClassifier.load(str(output), device="cpu")
     t = np.arange(round(3.5 * RATE)) / RATE
     result = classifier.classify((0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32))
