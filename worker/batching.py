@@ -102,6 +102,8 @@ class BatchedAnalysis:
         self.batcher = classifier.batcher()
         self.max_jobs = settings.inference_batch_size
         self.pass_windows = classifier.windows_per_pass()
+        # Read once: it asks for the affinity and the cgroup quota, and claims come every few passes.
+        self.processes = pool_size(settings)
         # Read by the lease keeper's thread, changed by this one: every change holds the lock.
         self.running: dict[uuid.UUID, _Running] = {}
         self.lock = threading.Lock()
@@ -219,7 +221,7 @@ class BatchedAnalysis:
 
     def _claim(self, limit: int, *, singles_only: bool) -> list[ClaimedJob]:
         # The even share is among the processes that can start on the jobs soon: not the saturated.
-        processes = max(1, pool_size(self.settings) - saturated_others())
+        processes = max(1, self.processes - saturated_others())
         with session_scope() as session:
             return lease.claim_queued(
                 session,
