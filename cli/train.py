@@ -75,6 +75,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="each training crop is played at a speed drawn from [1 - R, 1 + R]: its pitch and formants "
         "move as another speaker's would, and its tempo with them (default: 0.10)",
     )
+    parser.add_argument(
+        "--tempo-range",
+        type=_speed_range,
+        help="draw each crop's tempo on its own from [1 - T, 1 + T] (a phase vocoder), so that "
+        "--speed-range moves only pitch and formants (default: the tempo moves with the speed)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument(
@@ -92,6 +98,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _speed_range(value: str) -> float:
+    """A range R of factors [1 - R, 1 + R] that neither stops nor reverses the audio."""
     speed_range = float(value)
     if not 0.0 <= speed_range < 0.5:
         raise argparse.ArgumentTypeError("must be at least 0 and below 0.5")
@@ -125,7 +132,9 @@ def _train(args: argparse.Namespace) -> int:
             learning_rate=args.learning_rate,
             patience=args.patience,
             seed=args.seed,
-            augment=AugmentSettings(crop_seconds=args.window_seconds, speed_range=args.speed_range),
+            augment=AugmentSettings(
+                crop_seconds=args.window_seconds, speed_range=args.speed_range, tempo_range=args.tempo_range
+            ),
         ),
         init_from=args.init_from,
         config_preset=args.config_preset,
@@ -176,7 +185,7 @@ def command_line(args: argparse.Namespace) -> str:
     options = ("epochs", "patience", "batch_size", "crops_per_clip", "learning_rate", "window_seconds")
     for option in (*options, "hop_seconds", "speed_range", "seed", "device"):
         words += ["--" + option.replace("_", "-"), str(getattr(args, option))]
-    for option in ("trim_db", "normalize"):
+    for option in ("tempo_range", "trim_db", "normalize"):
         if getattr(args, option) is not None:
             words += ["--" + option.replace("_", "-"), str(getattr(args, option))]
     return shlex.join(words)

@@ -298,6 +298,8 @@ def test_window_and_hop_are_the_training_crop_and_reach_the_service(corpus: Path
                 "1.5",
                 "--speed-range",
                 "0.2",
+                "--tempo-range",
+                "0.05",
             ),
         )
         == 0
@@ -308,6 +310,7 @@ def test_window_and_hop_are_the_training_crop_and_reach_the_service(corpus: Path
     card = (output / "README.md").read_text()
     assert "It scores 2 s windows every 1.5 s" in card
     assert "--window-seconds 2.0 --hop-seconds 1.5 --speed-range 0.2" in card
+    assert "--tempo-range 0.05" in card
     classifier = AudioClassifier.load(str(output), device="cpu")
     t = np.arange(round(3.5 * RATE)) / RATE
     result = classifier.classify((0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32))

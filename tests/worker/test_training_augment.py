@@ -9,6 +9,7 @@ from worker.training.augment import (
     apply_gain,
     augment,
     change_speed,
+    change_tempo,
     normalise,
     random_crop,
 )
@@ -65,6 +66,35 @@ def test_speed_change_shortens_or_lengthens_the_clip() -> None:
 
     assert len(change_speed(wave, 1.1, RATE)) == pytest.approx(len(wave) / 1.1, abs=2)
     assert len(change_speed(wave, 0.9, RATE)) == pytest.approx(len(wave) / 0.9, abs=2)
+
+
+def peak_hz(wave: np.ndarray) -> float:
+    spectrum = np.abs(np.fft.rfft(wave * np.hanning(len(wave))))
+    return float(np.fft.rfftfreq(len(wave), 1 / RATE)[spectrum.argmax()])
+
+
+def test_tempo_change_keeps_the_pitch_and_speed_change_moves_it() -> None:
+    wave = voice(2.0)
+
+    faster = change_tempo(wave, 1.25)
+    higher = change_speed(wave, 1.25, RATE)
+
+    assert len(faster) == pytest.approx(len(wave) / 1.25, abs=512)
+    assert peak_hz(faster) == pytest.approx(180, abs=3)
+    assert peak_hz(higher) == pytest.approx(225, abs=3)
+
+
+def test_a_tempo_range_of_zero_moves_the_pitch_and_keeps_the_duration() -> None:
+    wave = voice(2.0)
+    pitch_only = AugmentSettings(crop_seconds=3.0, speed_range=0.2, tempo_range=0.0, noise_probability=0.0)
+    with_tempo = AugmentSettings(crop_seconds=3.0, speed_range=0.2, noise_probability=0.0)
+
+    pitched = [augment(wave, pitch_only, RATE, np.random.default_rng(seed)) for seed in range(4)]
+    sped = [augment(wave, with_tempo, RATE, np.random.default_rng(seed)) for seed in range(4)]
+
+    assert all(abs(int(mask.sum()) - len(wave)) <= 512 for _, mask in pitched)
+    assert max(abs(peak_hz(crop[mask == 1]) - 180) for crop, mask in pitched) > 10
+    assert max(abs(int(mask.sum()) - len(wave)) for _, mask in sped) > 2000
 
 
 def test_noise_lands_at_the_requested_snr_and_spares_the_padding() -> None:

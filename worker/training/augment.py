@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import librosa
 import numpy as np
 import soxr
 
@@ -17,6 +18,8 @@ import soxr
 class AugmentSettings:
     crop_seconds: float = 1.5
     speed_range: float = 0.10  # speed factor drawn from [1 - r, 1 + r]: tempo and pitch change together
+    # When set, the tempo is drawn on its own from [1 - r, 1 + r] and the speed moves only pitch and formants.
+    tempo_range: float | None = None
     noise_probability: float = 0.8
     snr_db: tuple[float, float] = (5.0, 30.0)
     gain_db: tuple[float, float] = (-20.0, 6.0)
@@ -27,6 +30,13 @@ def change_speed(wave: np.ndarray, factor: float, sampling_rate: int) -> np.ndar
     if factor == 1.0:
         return wave
     return soxr.resample(wave, sampling_rate * factor, sampling_rate, quality="LQ").astype(np.float32)
+
+
+def change_tempo(wave: np.ndarray, factor: float) -> np.ndarray:
+    """Play ``factor`` times faster at the same pitch and formants (librosa's phase vocoder)."""
+    if factor == 1.0:
+        return wave
+    return librosa.effects.time_stretch(wave, rate=factor).astype(np.float32)
 
 
 def random_crop(wave: np.ndarray, length: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -83,9 +93,12 @@ def augment(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One normalised training crop of a clip, and its mask."""
     factor = float(rng.uniform(1.0 - settings.speed_range, 1.0 + settings.speed_range))
-    crop, mask = random_crop(
-        change_speed(wave, factor, sampling_rate), round(settings.crop_seconds * sampling_rate), rng
-    )
+    wave = change_speed(wave, factor, sampling_rate)
+    if settings.tempo_range is not None:
+        # Resampling sped the tempo up by ``factor`` too; stretch it back to a tempo drawn on its own.
+        tempo = float(rng.uniform(1.0 - settings.tempo_range, 1.0 + settings.tempo_range))
+        wave = change_tempo(wave, tempo / factor)
+    crop, mask = random_crop(wave, round(settings.crop_seconds * sampling_rate), rng)
     crop = apply_gain(crop, float(rng.uniform(*settings.gain_db)))
     if rng.random() < settings.noise_probability:
         crop = add_noise(crop, mask, float(rng.uniform(*settings.snr_db)), rng)
