@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.waiting import requested_wait
 from shared.config import Settings
+from shared.jobs import repository
 from tests.api.conftest import queued_messages, submit
 from tests.audio_factory import write_tone
 
@@ -110,6 +111,47 @@ async def test_a_waiting_request_leaves_the_event_loop_free(embedded: Settings, 
         assert (await waiting).status_code == 202
 
     assert health.status_code == 200 and answered_in < 1.0
+
+
+@pytest.mark.anyio
+async def test_requests_waiting_on_different_jobs_share_one_poll_and_each_wakes_with_its_own_job(
+    embedded: Settings, tone_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[set[object]] = []
+
+    def statuses_of(session: object, job_ids: list[object]) -> dict:
+        asked.append(set(job_ids))
+        return real_statuses_of(session, job_ids)
+
+    real_statuses_of = repository.statuses_of
+    monkeypatch.setattr(repository, "statuses_of", statuses_of)
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        ids = []
+        for _ in range(3):
+            answer = await client.post("/v1/jobs", files={"file": (tone_wav.name, tone_wav.read_bytes())})
+            ids.append(answer.json()["id"])
+
+        async def wait(job_id: str) -> tuple[str, float]:
+            answer = await client.get(f"/v1/jobs/{job_id}", headers={"Prefer": "wait=2"})
+            return answer.json()["status"], time.monotonic() - started
+
+        started = time.monotonic()
+        waits = [asyncio.create_task(wait(job_id)) for job_id in ids]
+        ended_at = {}
+        for job_id in (ids[1], ids[0]):
+            await asyncio.sleep(0.3)
+            await client.delete(f"/v1/jobs/{job_id}")
+            ended_at[job_id] = time.monotonic() - started
+        (first, first_at), (second, second_at), (third, third_at) = await asyncio.gather(*waits)
+
+    assert (second, first, third) == ("cancelled", "cancelled", "queued")
+    assert second_at < first_at, "each woken by its own job's end"
+    late = (second_at - ended_at[ids[1]], first_at - ended_at[ids[0]])
+    assert max(late) < 0.3, f"answered {late} s after the jobs ended: a poll is every 20 ms"
+    assert third_at >= 2.0
+    assert max(len(ids) for ids in asked) == 3, f"one query asks for every job waited on: {asked}"
+    assert len(asked) <= 2.0 / 0.02 + 5, f"one poll for all the waiting requests, not one each: {len(asked)}"
 
 
 def test_predict_answers_504_with_where_to_poll_when_the_job_is_not_done(
