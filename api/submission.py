@@ -52,15 +52,23 @@ async def submit_job(
     else:
         new = await _job_from_form(request, session, settings, storage, allow_url=allow_url)
     check_transcription(new.transcribe, settings)
-    await run_in_threadpool(check_webhook, new.webhook_url, caller, settings)
-    choice = await run_in_threadpool(choose_model, session, caller, new.model, settings)
-    new = replace(new, model=choice.model, model_version_id=choice.version_id)
-    job, created = await run_in_threadpool(
-        intake.create_job, session, caller, replace(new, idempotency_key=idempotency_key)
-    )
+    job, created = await run_in_threadpool(_admit, session, caller, new, settings, idempotency_key)
     if not created and new.blob is not None:
         storage.delete(new.blob.key)
     return job, created
+
+
+def _admit(
+    session: Session, caller: Caller, new: NewJob, settings: Settings, idempotency_key: str | None
+) -> tuple[Job, bool]:
+    """The checks that need the network or the database, then the job's row: one trip to the thread
+    pool for all of them."""
+    check_webhook(new.webhook_url, caller, settings)
+    choice = choose_model(session, caller, new.model, settings)
+    new = replace(
+        new, model=choice.model, model_version_id=choice.version_id, idempotency_key=idempotency_key
+    )
+    return intake.create_job(session, caller, new)
 
 
 async def _job_from_json(request: Request, settings: Settings) -> NewJob:

@@ -14,7 +14,8 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="The process is alive")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
+    # A coroutine: answered on the event loop, it waits for no thread, however busy the pool is.
     return {"status": "ok"}
 
 

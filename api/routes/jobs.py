@@ -6,12 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from api.deps import CallerDep, SessionDep, SettingsDep, StorageDep
 from api.forms import openapi_body
 from api.pagination import decode_cursor, split_page
 from api.submission import submit_job
 from api.waiting import requested_wait, wait_for_job
+from shared.auth.caller import Caller
 from shared.db import commit_now
 from shared.jobs import intake, repository
 from shared.lifecycle import finish
@@ -88,16 +90,20 @@ async def read_job(
     settings: SettingsDep,
     segments: Annotated[bool, Query(description="Include the timeline of windows")] = True,
 ) -> JobRead:
-    job = await run_in_threadpool(intake.get_job, session, caller, job_id)
     wait = requested_wait(request.headers.getlist("prefer"), cap=settings.max_wait_seconds)
     if wait is None:
-        return await run_in_threadpool(JobRead.from_job, job, with_segments=segments)
+        return await run_in_threadpool(_read, session, caller, job_id, segments)
+    job = await run_in_threadpool(intake.get_job, session, caller, job_id)
     # Nothing is held while waiting: the session's transaction ends here.
     await run_in_threadpool(commit_now, session)
     read, final = await wait_for_job(job.id, wait, with_segments=segments)
     if final:
         response.headers["Preference-Applied"] = f"wait={wait}"
     return read
+
+
+def _read(session: Session, caller: Caller, job_id: uuid.UUID, with_segments: bool) -> JobRead:
+    return JobRead.from_job(intake.get_job(session, caller, job_id), with_segments=with_segments)
 
 
 @router.get("", summary="List the caller's jobs, newest first")
