@@ -4,8 +4,9 @@ A forward pass can outlast a lease (a large model at emulated bf16 on a busy CPU
 pass), and a lease must not expire while its worker is alive and working on the job: the reconciler
 would send the job to another worker, which would do it all again. So the renewal does not wait for
 passes to end. Each renewal is one statement for every held job; it runs a few times a second at most,
-and only when some job's progress moved by PROGRESS_STEP or the leases are a third of the way to
-expiring. Jobs it finds no longer held (cancelled, or taken over) are handed to the main loop.
+and only when the progress of some job held for PROGRESS_AFTER_SECONDS moved by PROGRESS_STEP, or the
+leases are a third of the way to expiring. Jobs it finds no longer held (cancelled, or taken over) are
+handed to the main loop.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_SECONDS = 0.25
 PROGRESS_STEP = 0.02
+# A recording answered within a second is over before anyone could watch its progress: under a stream of
+# short clips, writing theirs was a tenth of a worker process's time. One cancelled that young runs to its
+# end, which its conditional UPDATE then refuses.
+PROGRESS_AFTER_SECONDS = 1.0
 
 
 class LeaseKeeper:
@@ -42,6 +47,7 @@ class LeaseKeeper:
         self.lease_seconds = lease_seconds
         self.progress_of = progress_of
         self._reported: dict[uuid.UUID, float] = {}
+        self._held_since: dict[uuid.UUID, float] = {}
         self._lost: set[uuid.UUID] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -73,8 +79,14 @@ class LeaseKeeper:
 
     def renew_if_due(self) -> None:
         progress = self.progress_of()
-        lease_due = time.monotonic() - self._last_write > self.lease_seconds / 3
-        moved = any(p - self._reported.get(job_id, 0.0) >= PROGRESS_STEP for job_id, p in progress.items())
+        now = time.monotonic()
+        self._held_since = {job_id: self._held_since.get(job_id, now) for job_id in progress}
+        lease_due = now - self._last_write > self.lease_seconds / 3
+        moved = any(
+            p - self._reported.get(job_id, 0.0) >= PROGRESS_STEP
+            and now - self._held_since[job_id] >= PROGRESS_AFTER_SECONDS
+            for job_id, p in progress.items()
+        )
         if not progress or not (lease_due or moved):
             return
         with session_scope() as session:

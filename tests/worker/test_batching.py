@@ -274,6 +274,7 @@ def test_a_cancelled_job_ends_cancelled_while_the_others_it_shared_passes_with_s
 ) -> None:
     monkeypatch.setattr(lease_keeper, "PROGRESS_INTERVAL_SECONDS", 0.01)
     monkeypatch.setattr(lease_keeper, "PROGRESS_STEP", 0.0)
+    monkeypatch.setattr(lease_keeper, "PROGRESS_AFTER_SECONDS", 0.0)
     long_job = queue_job(tmp_path, speechlike(30.0, seed=1))
     short_job = queue_job(tmp_path, speechlike(0.7, seed=2))
     steps = 0
