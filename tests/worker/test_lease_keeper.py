@@ -1,0 +1,65 @@
+"""The lease keeper writes a held job's progress once the job has been held a while, not before."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from shared.config import Settings
+from shared.db import session_scope
+from shared.models import Job, JobStatus
+from shared.models.base import utcnow
+from worker import lease_keeper
+from worker.lease_keeper import LeaseKeeper
+
+
+def held_job(owner: str) -> uuid.UUID:
+    job_id = uuid.uuid4()
+    with session_scope() as session:
+        session.add(
+            Job(
+                id=job_id,
+                status=JobStatus.PROCESSING,
+                lease_owner=owner,
+                lease_expires_at=utcnow() + timedelta(seconds=60),
+            )
+        )
+    return job_id
+
+
+def stored_progress(job_id: uuid.UUID) -> float:
+    with session_scope() as session:
+        return session.get(Job, job_id).progress
+
+
+def test_progress_is_written_only_for_a_job_held_long_enough_to_be_watched(
+    embedded: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lease_keeper, "PROGRESS_AFTER_SECONDS", 0.3)
+    job_id = held_job("w")
+    keeper = LeaseKeeper("w", lease_seconds=60, progress_of=lambda: {job_id: 0.5})
+
+    keeper.renew_if_due()
+    assert stored_progress(job_id) == 0.0, "a job just claimed may end before anyone looks"
+
+    time.sleep(0.35)
+    keeper.renew_if_due()
+    assert stored_progress(job_id) == 0.5
+
+
+def test_a_job_no_longer_held_is_reported_lost_at_the_next_write(
+    embedded: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lease_keeper, "PROGRESS_AFTER_SECONDS", 0.0)
+    kept, cancelled = held_job("w"), held_job("w")
+    with session_scope() as session:
+        session.get(Job, cancelled).status = JobStatus.CANCELLED
+    keeper = LeaseKeeper("w", lease_seconds=60, progress_of=lambda: {kept: 0.3, cancelled: 0.3})
+
+    keeper.renew_if_due()
+
+    assert keeper.lost() == {cancelled}
+    assert stored_progress(kept) == 0.3
