@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 from api.main import create_app
 from api.waiting import requested_wait
@@ -152,6 +153,26 @@ async def test_requests_waiting_on_different_jobs_share_one_poll_and_each_wakes_
     assert third_at >= 2.0
     assert max(len(ids) for ids in asked) == 3, f"one query asks for every job waited on: {asked}"
     assert len(asked) <= 2.0 / 0.02 + 5, f"one poll for all the waiting requests, not one each: {len(asked)}"
+
+
+@pytest.mark.anyio
+async def test_a_waiting_request_fails_at_once_when_the_database_goes_away(
+    embedded: Settings, tone_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(*_: object) -> dict:
+        raise OperationalError("SELECT", {}, Exception("database is away"))
+
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        job_id = (
+            await client.post("/v1/jobs", files={"file": (tone_wav.name, tone_wav.read_bytes())})
+        ).json()["id"]
+        monkeypatch.setattr(repository, "statuses_of", unreachable)
+        started = time.monotonic()
+        answer = await client.get(f"/v1/jobs/{job_id}", headers={"Prefer": "wait=10"})
+
+    assert answer.status_code == 503 and answer.headers["content-type"] == "application/problem+json"
+    assert time.monotonic() - started < 5.0, "the poll's failure reached the request, not its deadline"
 
 
 def test_predict_answers_504_with_where_to_poll_when_the_job_is_not_done(
