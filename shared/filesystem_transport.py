@@ -60,11 +60,28 @@ class Channel(filesystem.Channel):
 # worker kept taking messages. Shorter waits cost a few more loop turns and nothing else.
 LONGEST_WAIT_SECONDS = 0.2
 
+# While messages flow (a stream of clips, a client sending its next one on each answer) the folder is read
+# five times as often as when idle: a job then waits about 5 ms for its message instead of 25 (half the
+# configured interval). Under 8 clients' stream of EmoDB clips the median from submission to claim went
+# from 111-141 ms to 60-80 ms (three rounds interleaved). Idle, a worker polls at the configured interval
+# and costs what it did (100 polls a second would cost each idle worker about 1.5 % of a core).
+BUSY_POLLING_SECONDS = 0.01
+
 
 class Transport(filesystem.Transport):
     Channel = Channel
 
+    def __init__(self, client: Any, **kwargs: Any) -> None:
+        super().__init__(client, **kwargs)
+        self.idle_polling_interval = self.polling_interval
+
     def drain_events(self, connection: Any, timeout: float | None = None) -> Any:
         if timeout is not None:
             timeout = min(timeout, LONGEST_WAIT_SECONDS)
-        return super().drain_events(connection, timeout=timeout)
+        try:
+            delivered = super().drain_events(connection, timeout=timeout)
+        except TimeoutError:
+            self.polling_interval = self.idle_polling_interval
+            raise
+        self.polling_interval = min(BUSY_POLLING_SECONDS, self.idle_polling_interval)
+        return delivered

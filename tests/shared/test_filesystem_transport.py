@@ -9,9 +9,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from queue import Empty
+
+import pytest
 
 from shared.broker import get_celery
 from shared.config import Settings
+from shared.filesystem_transport import BUSY_POLLING_SECONDS
 
 CONSUMERS = 2
 MESSAGES = 300
@@ -56,3 +60,20 @@ def test_consumers_polling_while_messages_are_sent_get_each_one_whole_and_once(e
     assert sum(c["broken"] for c in counts) == 0
     assert sum(c["whole"] for c in counts) == MESSAGES
     assert not list((embedded.broker_dir / "staging").iterdir())
+
+
+def test_a_consumer_polls_often_while_messages_flow_and_at_the_configured_pace_once_idle(
+    embedded: Settings,
+) -> None:
+    with get_celery().connection_for_write() as connection, connection.SimpleQueue("pace") as queue:
+        transport = connection.transport
+        idle = transport.polling_interval
+        assert idle > BUSY_POLLING_SECONDS
+
+        queue.put("first")
+        queue.get(timeout=5).ack()
+        assert transport.polling_interval == BUSY_POLLING_SECONDS
+
+        with pytest.raises(Empty):
+            queue.get(timeout=0.3)
+        assert transport.polling_interval == idle
