@@ -115,7 +115,7 @@ def emodb() -> Path:
     return require_shared_data() / "emodb"
 
 
-# EmoDB clips. Shorter than the shipped model's 1.5 s window: one segment, so no timeline.
+# EmoDB clips. Shorter than the shipped model's 3 s window: one segment, so no timeline.
 SHORT_CLIP = "12a02Ac.flac"
 BATCH_CLIPS = ("03a01Wa.flac", "08b03Tc.flac", "14a02Nc.flac")
 # Four emotions one after another, about 12 s: longer than a window, with a timeline worth seeing.
