@@ -34,6 +34,7 @@ from tests.integration.conftest import WEBHOOK_SECRET, servers_env, settings_fro
 from tests.integration.stack import FINAL, free_port
 from tests.training_stack import upload_corpus, versions_of, wait_training
 from tests.webhook_receiver import WebhookReceiver
+from worker.training.recipe import SHIPPED
 
 pytestmark = pytest.mark.integration
 
@@ -187,6 +188,15 @@ def test_a_training_registers_a_model_version_that_emoq_evaluate_agrees_with(
         content = archive.read_bytes()
     assert hashlib.sha256(content).hexdigest() == version.revision and len(content) == version.size_bytes
     checkpoint = unpack_checkpoint(storage, version.storage_key, tmp_path / "checkpoint")
+    # From scratch, the shipped model's recipe: its windows and input conditioning, and no temperature yet.
+    config = json.loads((checkpoint / "config.json").read_text())
+    assert (config["emoq_window_seconds"], config["emoq_hop_seconds"]) == (
+        SHIPPED.augment.crop_seconds,
+        SHIPPED.hop_seconds,
+    )
+    assert SHIPPED.conditioning is not None
+    assert config["emoq_preprocessing"] == SHIPPED.conditioning.as_config()
+    assert "emoq_temperature" not in config
 
     # `emoq evaluate` of that checkpoint on the held-out speakers' clips gives the training's numbers.
     evaluated = subprocess.run(

@@ -146,6 +146,11 @@ def build_model(
             local_files_only=True,
             **label_maps(labels),
         )
+        # Training moves the scores, so a temperature fitted to the base's would misstate them; and the
+        # input conditioning is the plan's to choose, since it conditions the training clips to match.
+        for key in ("emoq_temperature", "emoq_preprocessing"):
+            if hasattr(model.config, key):
+                delattr(model.config, key)
     else:
         chosen = PRESETS[preset or "small"]
         config = chosen.config(**overrides)

@@ -33,6 +33,7 @@ from shared.trainings.keys import checkpoint_key_for, confusion_key_for, version
 from worker.lease_keeper import LeaseKeeper
 from worker.training.held_out import evaluate_held_out
 from worker.training.manifest import labels_of, read_manifest, speakers_of
+from worker.training.recipe import recipe_for
 from worker.training.run import TrainingPlan, train_checkpoint
 from worker.training.sources import base_checkpoint, write_dataset
 from worker.training.trainer import EpochRecord, TrainingResult, TrainSettings
@@ -158,6 +159,8 @@ def _train_and_register(
     params = training.params
     manifest = write_dataset(storage, training.dataset_id, scratch / "data")
     progress = _Progress(training, owner, shutting_down)
+    base = base_checkpoint(training.base_model, settings, storage, scratch)
+    recipe = recipe_for(base)
     plan = TrainingPlan(
         manifest=manifest,
         output=scratch / "checkpoint",
@@ -168,8 +171,12 @@ def _train_and_register(
             seed=params["seed"],
             # Exactly the epochs asked for are reported; early stopping would cut the list short.
             patience=progress.total,
+            augment=recipe.augment,
         ),
-        init_from=base_checkpoint(training.base_model, settings, storage, scratch),
+        init_from=base,
+        config_preset=recipe.preset,
+        conditioning=recipe.conditioning,
+        hop_seconds=recipe.hop_seconds,
         test_speakers=params["test_speakers"],
         device=settings.device,
         command=f"POST /v1/trainings (training {training.id})",

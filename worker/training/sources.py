@@ -53,7 +53,7 @@ def write_dataset(storage: Storage, dataset_id: uuid.UUID | None, folder: Path) 
 def base_checkpoint(
     base_model: str | None, settings: Settings, storage: Storage, folder: Path
 ) -> Path | None:
-    """The local checkpoint folder a fine-tuning starts from; None trains the shipped architecture."""
+    """The local checkpoint folder a fine-tuning starts from; None trains the shipped recipe from scratch."""
     if base_model is None:
         return None
     entry = next((e for e in settings.model_entries if e.name == base_model), None)
