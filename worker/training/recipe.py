@@ -38,7 +38,7 @@ SHIPPED = Recipe(
 
 def recipe_for(base: Path | None) -> Recipe:
     """The shipped recipe without a base; with one, its own windows and conditioning (a checkpoint meets
-    at inference the audio it learnt from), the default augmentation and a fresh head."""
+    at inference the audio it learnt from) and the default augmentation."""
     if base is None:
         return SHIPPED
     config = AutoConfig.from_pretrained(base, local_files_only=True)
