@@ -79,7 +79,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         model, device=args.device, revision=settings.model_revision if args.model is None else None
     )
     scope = resolve_scope(classifier.labels, labels_of(clips), parse_list(args.labels) or None)
-    scored = [clip for clip in clips if scope.target(clip.label) is not None]
+    scored = scope.scored(clips)
     if not scored:
         raise InvalidRequest("no clip in the manifest carries a label the model is scored on")
     note = scope_note(scope, classifier.labels)

@@ -50,7 +50,7 @@ def _evaluate(
     clips = [clip for clip in read_manifest(manifest) if speakers is None or clip.speaker in speakers]
     classifier = AudioClassifier.load(str(SHIPPED_MODEL), device="cpu")
     scope = resolve_scope(classifier.labels, labels_of(clips), labels)
-    scored = [clip for clip in clips if scope.target(clip.label) is not None]
+    scored = scope.scored(clips)
     result = evaluate(classifier, scored, scope, max_seconds=get_settings().max_audio_seconds, progress=False)
     assert len(result.outcomes) == len(scored) and not result.failures
     return classifier, scope, result

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shared.errors import InvalidRequest
+from worker.training.manifest import Clip
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,10 @@ class LabelScope:
 
     def target(self, data_label: str) -> str | None:
         return self.mapping.get(data_label)
+
+    def scored(self, clips: list[Clip]) -> list[Clip]:
+        """The clips this scope scores: those whose label maps to one of the model's."""
+        return [clip for clip in clips if self.target(clip.label) is not None]
 
 
 def parse_label_spec(items: list[str]) -> dict[str, str]:

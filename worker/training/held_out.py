@@ -31,7 +31,7 @@ def evaluate_held_out(
     clips = [clip for clip in read_manifest(manifest) if clip.speaker in speakers]
     classifier = load_classifier(str(checkpoint), device=settings.device)
     scope = resolve_scope(classifier.labels, labels_of(clips), None)
-    scored = [clip for clip in clips if scope.target(clip.label) is not None]
+    scored = scope.scored(clips)
     result = evaluate(classifier, scored, scope, max_seconds=settings.max_audio_seconds, progress=False)
     report = as_json(
         result,
